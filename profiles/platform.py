@@ -41,8 +41,7 @@ class Platform:
 
     def __str__(self) -> str:
         v = self.version
-        tail = f".{v[1]}" + (f".{v[2]}" if v[2] else "") if (v[1] or v[2]) else ""
-        return f"{self.os}-{v[0]}{tail}"
+        return f"{self.os}-{v[0]}.{v[1]}" + (f".{v[2]}" if v[2] else "")
 
 
 DEFAULT_PLATFORM = Platform("ios", (26, 0, 0))
