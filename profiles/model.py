@@ -63,6 +63,8 @@ class Quirk:
     confidence: str
     summary: str
     origin: str = ""  # file the quirk was loaded from
+    product_ids: tuple[int, ...] = ()  # Device ID product numbers it matches (never a name)
+    vendor_id: int = 0x004C  # Device ID vendor (Bluetooth SIG company id) of those product numbers
 
     def applies(self, platform: Platform, firmware: tuple[int, ...] | None) -> bool:
         if not platform.is_ios and (self.platform.low or self.platform.high):
@@ -96,6 +98,7 @@ class Model:
     sources: Mapping[str, Source] = field(default_factory=dict)  # fact name -> where it comes from
     quirks: tuple[Quirk, ...] = ()
     origin: str = ""  # the data file this model was loaded from
+    product: str = ""  # marketing name, e.g. "AirPods Pro (2nd generation, Lightning)"
 
     @property
     def has_a2dp(self) -> bool:

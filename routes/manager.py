@@ -24,7 +24,7 @@ from bt.events import (
     Renamed,
 )
 
-from .errors import StepError
+from .errors import SessionError, StepError
 from .notifications import Notification
 from .session import Phone
 
@@ -100,6 +100,10 @@ class RouteManager:
         self.phone.begin_step()
         try:
             return fn(*args, **kwargs)
+        except SessionError as e:
+            if e.rule:
+                self.phone.fired.append(e.rule)
+            raise
         finally:
             self.flush()
 

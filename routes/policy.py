@@ -12,6 +12,7 @@ from typing import Iterable
 from profiles.codecs import CODECS
 from profiles.model import Model, Quirk
 from profiles.platform import Platform
+from profiles.quirks import session_matches
 
 from .config import OUTPUT_ONLY, Configuration, implied_rules
 from .ports import RECEIVER, SPEAKER, Port, Route, bluetooth_port, built_in_mic, wired_port
@@ -71,26 +72,9 @@ class _Trace:
                 self.rules.append(r)
 
 
-def quirk_matches(q: Quirk, config: Configuration) -> bool:
-    when = q.when
-    if "category" in when and config.category not in _as_set(when["category"]):
-        return False
-    if "mode" in when and config.mode not in _as_set(when["mode"]):
-        return False
-    eff = config.effective
-    if not _as_set(when.get("options_include", ())) <= eff:
-        return False
-    if _as_set(when.get("options_exclude", ())) & eff:
-        return False
-    return True
-
-
-def _as_set(v) -> set:
-    return {v} if isinstance(v, str) else set(v)
-
-
 def _active_quirks(dev: Device, config: Configuration, effect: str) -> list[Quirk]:
-    return [q for q in dev.quirks if q.effect == effect and quirk_matches(q, config)]
+    return [q for q in dev.quirks
+            if q.effect == effect and session_matches(q, config.category, config.mode, config.effective)]
 
 
 def _refused(dev: Device, config: Configuration, profile: str, trace: _Trace) -> bool:

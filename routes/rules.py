@@ -99,7 +99,7 @@ _RULES = (
        "preferredInput reads nil once the port is gone, and a newly connected input takes over"),
     _r("route.picker", INF, "scenario-format decisions; ios-audio-session §4.5 (AVRoutePickerView)",
        "the user's route-picker choice holds until the route next changes; with an input device it takes the input too"),
-    _r("route.quirk", INF, "model catalog quirk (see the quirk's own source)",
+    _r("route.quirk", INF, "spec/model-catalog.md (quirks); each quirk names its own report",
        "a model quirk changed the route"),
     _r("route.available-inputs", DOC, "ios-audio-session §4.6",
        "availableInputs follows the category and mode: none for output-only, HFP only with the HFP option"),
@@ -118,8 +118,6 @@ _RULES = (
        "the speaker override, the route picker and a preferred-input move post override"),
     _r("notify.rename", INF, "ios-audio-session §11, §13.6 (not verified)",
        "renaming a device in the route posts routeConfigurationChange; elsewhere nothing"),
-    _r("notify.format-change", DOC, "ios-audio-session §6.1 (routeConfigurationChange)",
-       "same ports with a new format post routeConfigurationChange"),
     _r("notify.always-posted", INF, "scenario-format decisions",
        "route changes are posted whether the session is active or not"),
     # Hardware format

@@ -96,8 +96,10 @@ class ScenarioRun:
             phone = self.phone
             if step.op == "expect":
                 res = StepResult(step, self.clock.now(), phone.route)
+                phone.begin_step()  # reading state can exercise rules too (availableInputs, formats)
                 try:
                     res.checks = self._check(step.arg, failed)
+                    res.rules = list(phone.fired)
                 except StepError as e:
                     result.invalid = f"{self.scenario.file}:{step.line}: {e}"
                     result.steps.append(res)

@@ -172,9 +172,6 @@ class Phone:
         if new.route != old.route or force:
             self.post("routeChange", rule or _REASON_RULE.get(reason), reason=reason, previousRoute=old.route)
             self._fire("notify.always-posted")
-        elif new.sample_rate != old.sample_rate:
-            self.post("routeChange", "notify.format-change", reason="routeConfigurationChange",
-                      previousRoute=old.route)
         for key in set(old.links) | set(new.links):
             before, after = old.links.get(key), new.links.get(key)
             if before != after and key in self.accessories:
@@ -556,12 +553,15 @@ class Phone:
     @property
     def input_channels(self) -> int:
         if not self.active or not self.config.has_input:
+            self._fire("format.no-input-zero-channels")
             return 0
+        self._fire("format.channels")
         n = self.max_input_channels
         return min(n, self.preferred_input_channels) if self.preferred_input_channels else n
 
     @property
     def output_channels(self) -> int:
+        self._fire("format.channels")
         return sum(p.channels for p in self.route.outputs[:1])
 
     @property
@@ -627,5 +627,4 @@ _REASON_RULE = {
     "oldDeviceUnavailable": "notify.old-device",
     "categoryChange": "notify.category-change",
     "override": "notify.override",
-    "routeConfigurationChange": "notify.format-change",
 }

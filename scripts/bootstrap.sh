@@ -1,0 +1,67 @@
+# Sourced by scripts/demo and scripts/test: make sure the system packages, the virtualenv and the
+# project are installed. Usage: bootstrap_env MODE   (MODE: "wheel" = pip install .,  "dev" = -e .[test])
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${ROUTESIM_VENV:-$ROOT/.venv}"
+
+say() { printf 'routesim: %s\n' "$*" >&2; }
+
+pick_python() {
+  for py in python3.13 python3.12 python3.11 python3; do
+    if command -v "$py" >/dev/null 2>&1 && "$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+      echo "$py"; return 0
+    fi
+  done
+  say "Python 3.11 or newer is needed (found: $(python3 --version 2>&1 || echo none))"; return 1
+}
+
+apt_install() {
+  # Debian/Ubuntu: install the named packages when we may (root, or sudo without a password).
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; else
+      say "missing system packages: $*; install them with: sudo apt-get install -y $*"; return 1
+    fi
+  fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    say "missing system packages: $* (no apt-get here; install them with your package manager)"; return 1
+  fi
+  say "installing system packages: $*"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null >/dev/null
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" </dev/null >/dev/null
+}
+
+ensure_system_packages() {
+  local py="$1" need=()
+  # Debian splits venv/ensurepip into python3.X-venv.
+  if ! "$py" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    local ver; ver="$("$py" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
+    if apt-cache show "python${ver}-venv" >/dev/null 2>&1; then need+=("python${ver}-venv"); else need+=(python3-venv); fi
+  fi
+  # The BlueZ tests run a private dbus-daemon of their own.
+  command -v dbus-daemon >/dev/null 2>&1 || need+=(dbus-daemon)
+  if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
+}
+
+bootstrap_env() {
+  local mode="$1" py stamp want
+  py="$(pick_python)"
+  ensure_system_packages "$py"
+  if [ ! -x "$VENV/bin/python" ]; then
+    say "creating the virtualenv in $VENV"
+    "$py" -m venv "$VENV"
+  fi
+  stamp="$VENV/.routesim-installed"
+  want="$mode $(cat "$ROOT/pyproject.toml" | sha256sum | cut -c1-16)"
+  if [ "$mode" = wheel ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    say "installing routesim ($mode) and its dependencies"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip </dev/null
+    if [ "$mode" = dev ]; then
+      "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT[test]" </dev/null
+    else
+      "$VENV/bin/python" -m pip install -q --disable-pip-version-check "$ROOT" </dev/null
+    fi
+    echo "$want" > "$stamp"
+  fi
+}

@@ -1,0 +1,31 @@
+"""Every behaviour rule is exercised by a bundled scenario or a transition-table row, and names its source."""
+from __future__ import annotations
+
+from profiles.catalog import default_catalog
+from profiles.provenance import Tag
+from routes.cli import bundled_scenarios
+from routes.rules import RULES
+from routes.runner import run_scenario
+from routes.scenario.loader import iter_scenario_files, load_path
+from tests.test_transitions import fired_by_rows
+
+
+def fired_by_scenarios() -> set[str]:
+    catalog = default_catalog()
+    fired: set[str] = set()
+    for path in iter_scenario_files([bundled_scenarios()]):
+        for sc in load_path(path, catalog.ids()):
+            for step in run_scenario(sc, catalog).steps:
+                fired.update(step.rules)
+    return fired
+
+
+def test_every_rule_names_a_tagged_source():
+    for rule in RULES.values():
+        assert isinstance(rule.source.tag, Tag) and rule.source.ref.strip(), rule.id
+        assert any(m in rule.source.ref for m in ("§", "decisions", "spec/")), f"{rule.id}: name the reference section"
+
+
+def test_every_rule_is_exercised():
+    unexercised = set(RULES) - fired_by_scenarios() - fired_by_rows()
+    assert not unexercised, f"rules no scenario or table row exercises: {sorted(unexercised)}"

@@ -1,0 +1,205 @@
+"""Route and session transitions as table rows: start state, event, expected notifications, end state.
+
+Each row's expectation comes from the reference section named in its id comment, not from the model.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pytest
+
+from routes.session import AppState
+from tests.phone_rig import Rig, make_rig
+
+RC = "routeChange"
+HFP, A2DP, MIC, RCV, SPK = "bluetoothHFP", "bluetoothA2DP", "builtInMic", "builtInReceiver", "builtInSpeaker"
+
+
+@dataclass
+class Row:
+    id: str
+    setup: dict
+    event: Callable[[Rig], Any]
+    notes: list[tuple]
+    route: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+    error: str | None = None
+    after: dict[str, Any] = field(default_factory=dict)  # name -> expected, read by READERS
+
+
+READERS: dict[str, Callable[[Rig], Any]] = {
+    "active": lambda r: r.phone.active,
+    "options": lambda r: set(r.phone.config.readback),
+    "category": lambda r: r.phone.config.category,
+    "mode": lambda r: r.phone.config.mode,
+    "override": lambda r: r.phone.override_speaker,
+    "preferredInput": lambda r: r.phone.preferred_input,
+    "sampleRate": lambda r: r.phone.sample_rate,
+    "ioBufferFrames": lambda r: round(r.phone.io_buffer_duration * r.phone.sample_rate),
+    "inputChannels": lambda r: r.phone.input_channels,
+    "others": lambda r: {k: o.state for k, o in r.phone.others.items()},
+    "commands": lambda r: [(c.key, c.profile, c.codec) for c in r.virtual.executed],
+}
+
+PAR_HFP = dict(category="playAndRecord", options=("allowBluetoothHFP",))
+MUSIC = ("playback", "default", (), True)
+
+ROWS = [
+    # §4.1 / §6.1: losing the device in use posts oldDeviceUnavailable; output-only floor is the speaker
+    Row("playback-airpods-disconnect", dict(category="playback", devices=(("p", "airpods-pro"),)),
+        lambda r: r.disconnect("p"), [(RC, "oldDeviceUnavailable")], ((), (SPK,))),
+    # §4.1 Doc-PortDescription: a wired headset gives Headphones + HeadsetMic
+    Row("playandrecord-wired-headset-connect", dict(category="playAndRecord", spare=(("w", "wired-headset"),)),
+        lambda r: r.connect("w"), [(RC, "newDeviceAvailable")], (("headsetMic",), ("headphones",))),
+    # §4.4 QA1754: plugging a headset ends the override (a route change), the headset takes the route
+    Row("override-cleared-by-new-headset", dict(**PAR_HFP, spare=(("h", "generic-headset"),)),
+        lambda r: (r.call("override_output", "speaker"), r.notes(), r.manager.dispatch(r.virtual.connect("h"))),
+        [(RC, "newDeviceAvailable")], ((HFP,), (HFP,)), after={"override": False}),
+    # §1.1 ASPG-Route: the app's own category change posts categoryChange
+    Row("category-change-posts", dict(category="playAndRecord"),
+        lambda r: r.call("set_category", "playback", "default", ()), [(RC, "categoryChange")], ((), (SPK,))),
+    # §12.2 [INF]: the same configuration again changes nothing and posts nothing
+    Row("same-category-again-silent", dict(category="playback"),
+        lambda r: r.call("set_category", "playback", "default", ()), [], ((), (SPK,))),
+    # §1.2 / §1.4: defaultToSpeaker is playAndRecord only; failure leaves state unchanged
+    Row("invalid-option-badparam", dict(category="playback"),
+        lambda r: r.call("set_category", "playback", "default", ("defaultToSpeaker",)), [], ((), (SPK,)),
+        error="badParam", after={"options": set(), "category": "playback"}),
+    # behaviour switch invalidOptionError: 'what'
+    Row("invalid-option-what-switch", dict(category="playback", behavior={"invalidOptionError": "unspecified"}),
+        lambda r: r.call("set_category", "ambient", "default", ("allowBluetoothHFP",)), [], None,
+        error="unspecified", after={"category": "playback"}),
+    # §1.2 latest header: bluetoothHighQualityRecording exists from iOS 26.0
+    Row("option-newer-than-platform", dict(platform="ios-18.0"),
+        lambda r: r.call("set_category", "playAndRecord", "default", ("bluetoothHighQualityRecording",)), [], None,
+        error="badParam", after={"category": "soloAmbient"}),
+    # §1.2 / §3 Doc-A2DP: allowBluetoothA2DP is implicitly cleared for record
+    Row("record-clears-a2dp", dict(),
+        lambda r: r.call("set_category", "record", "default", ("allowBluetoothA2DP",)), [(RC, "categoryChange")],
+        ((MIC,), ()), after={"options": set()}),
+    # §1.2: a multiRoute mixing option needs mode default
+    Row("multiroute-option-needs-default-mode", dict(),
+        lambda r: r.call("set_category", "multiRoute", "measurement", ("mixWithOthers",)), [], None,
+        error="badParam"),
+    # §1.3 H-Types: multiRoute sends to every eligible output, last-in input
+    Row("multiroute-usb-and-headphones", dict(devices=(("hp", "wired-headphones"), ("usb", "usb-audio"))),
+        lambda r: r.call("set_category", "multiRoute", "default", ()), [(RC, "categoryChange")],
+        (("usbAudio",), ("usbAudio", "headphones"))),
+    # §4.1: record with allowBluetoothHFP takes the HFP input; record has no output
+    Row("record-hfp-input", dict(category="record", options=("allowBluetoothHFP",), devices=(("h", "generic-headset"),)),
+        lambda r: None, [], ((HFP,), ())),
+    # §4.4 PortOverride.speaker is valid only in playAndRecord
+    Row("override-outside-playandrecord", dict(category="playback"),
+        lambda r: r.call("override_output", "speaker"), [], ((), (SPK,)), error="badParam"),
+    # §4.2 + [INF]: a preferred input must be one of availableInputs
+    Row("preferred-input-not-available", dict(category="playAndRecord", devices=(("h", "generic-headset"),)),
+        lambda r: r.call("set_preferred_input", "h"), [], ((MIC,), (RCV,)), error="badParam"),
+    # §4.2 Doc-allowBluetooth: preferring the HFP input moves the output too (reason override [DEV §4.2])
+    Row("preferred-hfp-moves-output",
+        dict(category="playAndRecord", options=("allowBluetoothHFP",), devices=(("h", "generic-headset"), ("w", "wired-headset"))),
+        lambda r: r.call("set_preferred_input", "h"), [(RC, "override")], ((HFP,), (HFP,)),
+        after={"preferredInput": "h"}),
+    # §4.2 DEV forum 737196: a newly plugged mic takes over and preferredInput reads nil
+    Row("new-mic-clears-preference",
+        dict(category="playAndRecord", options=("allowBluetoothHFP",), devices=(("h", "generic-headset"),),
+             spare=(("w", "wired-headset"),)),
+        lambda r: (r.call("set_preferred_input", "builtInMic"), r.notes(), r.connect("w")),
+        [(RC, "newDeviceAvailable")], (("headsetMic",), ("headphones",)), after={"preferredInput": None}),
+    # §7.2 incompatibleCategory: input channels in a category without input
+    Row("input-channels-in-playback", dict(category="playback"),
+        lambda r: r.call("set_preferred_input_channels", 1), [], None, error="incompatibleCategory"),
+    # §7.2 / contract: a non-mixable activation from the background fails unless Now Playing
+    Row("background-activation-non-mixable",
+        dict(category="playback", app=AppState(state="background", background_audio=True)),
+        lambda r: r.call("set_active", True), [], None, error="cannotInterruptOthers", after={"active": False}),
+    Row("background-activation-now-playing",
+        dict(category="playback", app=AppState(state="background", background_audio=True, now_playing=True)),
+        lambda r: r.call("set_active", True), [], None, after={"active": True}),
+    # §7.1 H-Session17: while another app hosts a call, playAndRecord activation fails; playback may activate
+    Row("call-priority-blocks-playandrecord", dict(category="playAndRecord"),
+        lambda r: (setattr(r.phone, "call_holder", "Phone"), r.call("set_active", True)), [], None,
+        error="insufficientPriority", after={"active": False}),
+    Row("call-priority-allows-playback", dict(category="playback"),
+        lambda r: (setattr(r.phone, "call_holder", "Phone"), r.call("set_active", True)), [], None,
+        after={"active": True}),
+    # §7.1: deactivating with I/O running deactivates anyway and reports isBusy
+    Row("deactivate-with-player-busy", dict(category="playback", active=True),
+        lambda r: (r.call("player", True), r.call("set_active", False)), [], None, error="isBusy",
+        after={"active": False}),
+    # §8.1 H-Types: a suspended app's session is deactivated, and it is not told
+    Row("background-without-audio-mode-suspends", dict(category="playback", active=True),
+        lambda r: r.call("set_app_state", "background"), [], None, after={"active": False}),
+    # §10.1 WebRTC note: 10 ms at 48 kHz is 512 frames
+    Row("io-buffer-10ms", dict(category="playAndRecord"),
+        lambda r: r.call("set_preferred_io_buffer_duration", 0.01), [], None, after={"ioBufferFrames": 512}),
+    # §7.3 / §10.1: a preferred rate the route cannot do is not honoured
+    Row("preferred-rate-not-honoured", dict(category="playAndRecord"),
+        lambda r: r.call("set_preferred_sample_rate", 16000.0), [], None, after={"sampleRate": 48000}),
+    # §10.3 ASPG: playing activates an inactive session implicitly
+    Row("player-activates-implicitly", dict(category="playback"),
+        lambda r: r.call("player", True), [], None, after={"active": True}),
+    # §10.1: an inactive session reads 0 input channels
+    Row("inactive-zero-input-channels", dict(category="playAndRecord"),
+        lambda r: None, [], None, after={"inputChannels": 0}),
+    # §11 / §13.6 [INF]: a rename of a device in the route posts routeConfigurationChange; elsewhere nothing
+    Row("rename-in-route", dict(category="playback", devices=(("p", "airpods-pro"),)),
+        lambda r: r.manager.dispatch(r.virtual.rename("p", "xxxx")), [(RC, "routeConfigurationChange")],
+        ((), (A2DP,))),
+    Row("rename-not-in-route", dict(category="playAndRecord", devices=(("p", "airpods-pro"),)),
+        lambda r: r.manager.dispatch(r.virtual.rename("p", "xxxx")), [], ((MIC,), (RCV,))),
+    # §3 H-Types: interruptSpokenAudioAndMixWithOthers interrupts spokenAudio apps, mixes with the rest
+    Row("interrupt-spoken-audio",
+        dict(category="playback", options=("interruptSpokenAudioAndMixWithOthers",),
+             others={"podcast": ("playback", "spokenAudio", (), True), "music": MUSIC}),
+        lambda r: r.call("set_active", True), [], None,
+        after={"others": {"podcast": "interrupted", "music": "playing"}}),
+    # §6.1 QA1749: lost, then reset; the session is back to defaults and inactive
+    Row("media-services-reset", dict(category="playAndRecord", active=True),
+        lambda r: r.call("media_services_reset"), [("mediaServicesWereLost",), ("mediaServicesWereReset",)], None,
+        after={"active": False, "category": "soloAmbient"}),
+    # §8.1 H-Session17 (iOS 17): the Now Playing session is interrupted when its route disconnects
+    Row("now-playing-route-disconnected",
+        dict(category="playback", active=True, devices=(("p", "airpods-pro"),), app=AppState(now_playing=True)),
+        lambda r: r.disconnect("p"), [(RC, "oldDeviceUnavailable"), ("interruption", "began")], ((), (SPK,)),
+        after={"active": False}),
+    # §4.1 + bt commands: moving a headset to HFP asks the device for the HFP profile with its codec
+    Row("hfp-switch-command", dict(category="playback", devices=(("h", "generic-wideband-headset"),)),
+        lambda r: r.call("set_category", "playAndRecord", "voiceChat", ()), [(RC, "categoryChange")],
+        ((HFP,), (HFP,)), after={"commands": [("h", "hfp", "msbc")], "sampleRate": 16000}),
+    # §4.4 QA1754: an interruption ends the speaker override
+    Row("interruption-clears-override",
+        dict(category="playAndRecord", active=True, others={"music": ("playback", "default", (), False)}),
+        lambda r: (r.call("override_output", "speaker"), r.notes(), r.call("other_play", "music")),
+        [("interruption", "began"), (RC, "override")], ((MIC,), (RCV,)), after={"override": False}),
+    # contract: pickRoute offers only what the picker shows; the receiver only in playAndRecord on iPhone
+    Row("picker-receiver-in-playandrecord", dict(category="playAndRecord", options=("defaultToSpeaker",)),
+        lambda r: r.call("pick_route", "receiver"), [(RC, "override")], ((MIC,), (RCV,))),
+    # §4.4 header vs current page: with the switch off a later headset does not take defaultToSpeaker's route
+    Row("default-to-speaker-keeps-with-switch",
+        dict(category="playAndRecord", options=("defaultToSpeaker", "allowBluetoothHFP"),
+             behavior={"headsetOverridesDefaultToSpeaker": False}, spare=(("h", "generic-headset"),)),
+        lambda r: r.connect("h"),
+        [], ((MIC,), (SPK,))),
+]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r.id for r in ROWS])
+def test_transition(row: Row):
+    rig = make_rig(**row.setup)
+    error = rig.do(row.event)
+    assert (error.name if error else None) == row.error
+    assert rig.notes() == row.notes
+    if row.route is not None:
+        assert rig.route() == row.route
+    for name, expected in row.after.items():
+        assert READERS[name](rig) == expected, name
+
+
+def fired_by_rows() -> set[str]:
+    """Rules the table exercises (the rule-coverage test adds these to the scenarios')."""
+    fired: set[str] = set()
+    for row in ROWS:
+        rig = make_rig(**row.setup)
+        rig.do(row.event)
+        fired |= rig.fired
+    return fired
