@@ -67,7 +67,7 @@ class ScenarioRun:
         self.virtual = VirtualAccessories()
         self.manager = RouteManager(self.phone, catalog)
         self.manager.add_sink(self.virtual)
-        self.extras: dict[str, Callable[[], Any]] = {}
+        self.extras: dict[str, Callable[[], Any]] = {}  # expect keys served by extensions (calls, engine, ...)
         for spec in scenario.accessories.values():
             model = catalog.get(spec.model)
             info = self.virtual.add(spec.id, spec.model, spec.name or model.name, spec.address, spec.firmware)
@@ -77,6 +77,8 @@ class ScenarioRun:
                 self.manager.dispatch(self.virtual.connect(spec.id), silent=True)
         for spec in scenario.others.values():
             self.phone.add_other(spec.id, Configuration(spec.category, spec.mode, frozenset(spec.options)), spec.playing)
+        for attach in EXTENSIONS:
+            attach(self)
         self.phone.pending.clear()
         self.phone.commands.clear()
         self._seen = 0  # notifications already attributed to a step
@@ -196,6 +198,10 @@ def _others(play: bool) -> Callable[[ScenarioRun, Any], None]:
     return handler
 
 
+# Models built on the session (CallKit, the engine, the recorder, capture) attach themselves to each run
+# here and add their step handlers to HANDLERS; see routes/extensions.py.
+EXTENSIONS: list[Callable[[ScenarioRun], None]] = []
+
 HANDLERS: dict[str, Callable[[ScenarioRun, Any], None]] = {
     "wait": lambda run, seconds: run.clock.advance(seconds),
     "connect": _accessory_event("connect"),
@@ -223,3 +229,6 @@ HANDLERS: dict[str, Callable[[ScenarioRun, Any], None]] = {
     "session.setPrefersInterruptionOnRouteDisconnect":
         lambda run, v: setattr(run.phone, "prefers_interruption_on_route_disconnect", bool(v)),
 }
+
+
+from . import extensions as _extensions  # noqa: E402,F401  (registers CallKit, engine, recorder, capture)

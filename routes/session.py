@@ -110,6 +110,11 @@ class Phone:
         self.commands: list[NegotiationCommand] = []
         self.fired: list[str] = []  # rule ids fired by the last step (explain)
         self.listeners: list[Callable[["Phone", Decision, Decision], None]] = []  # route-change hooks
+        # Extension points for models built on top of the session (CallKit, engine, recorder, capture):
+        # observers get on_activated / on_deactivated / on_interrupted / on_media_reset when they define them;
+        # activation guards run before the standard activation checks and may raise SessionError.
+        self.observers: list[Any] = []
+        self.activation_guards: list[Callable[["Phone"], None]] = []
         self.decision: Decision = decide(self._policy_state())
 
     # ------------------------------------------------------------------ plumbing
@@ -364,7 +369,15 @@ class Phone:
         else:
             self._deactivate("notifyOthersOnDeactivation" in options)
 
+    def _notify(self, event: str, *args: Any) -> None:
+        for observer in self.observers:
+            handler = getattr(observer, event, None)
+            if handler is not None:
+                handler(*args)
+
     def _activate(self) -> None:
+        for guard in self.activation_guards:
+            guard(self)
         if self.active:
             return
         if self.call_holder and self.config.category in ("record", "playAndRecord"):
@@ -376,6 +389,7 @@ class Phone:
         self.active = True
         self.interrupted_by = None
         self._apply_activation_to_others()
+        self._notify("on_activated")
 
     def _apply_activation_to_others(self) -> None:
         for other in self.others.values():
@@ -406,6 +420,8 @@ class Phone:
                     # The other app gets ended + shouldResume and, being a player, resumes.
                     other.state, other.interrupted_by = PLAYING, None
                     self._fire("activate.notify-others", "activate.others-resume")
+        if was_active:
+            self._notify("on_deactivated")
         if busy and was_active:
             raise SessionError("isBusy", "deactivated while I/O was running (the session is inactive anyway)",
                                rule="activate.deactivate-busy")
@@ -463,6 +479,7 @@ class Phone:
             self.active = False
             self.player_playing = False
             self._fire("activate.suspended")
+            self._notify("on_deactivated")
 
     def player(self, play: bool) -> None:
         if play:
@@ -484,6 +501,7 @@ class Phone:
         self.picked = None
         self.interrupted_by = None
         self.decision = decide(self._policy_state())
+        self._notify("on_media_reset")
         self.post("mediaServicesWereReset", "interrupt.media-services-reset")
 
     # ------------------------------------------------------------------ other apps
@@ -532,6 +550,7 @@ class Phone:
             fields["reason"] = reason
         self.post("interruption", rule, **fields)
         self._fire("interrupt.began")
+        self._notify("on_interrupted")
         if self.override_speaker:
             self._fire("route.override-cleared")
             self.override_speaker = False
