@@ -45,7 +45,7 @@ class RouteManager:
         self.sinks: list[CommandSink] = []
         self.listeners: list[Callable[[Notification], None]] = []
         self.device_profiles: dict[str, tuple[str, str | None]] = {}
-        self._published = 0
+        self._published = len(phone.pending)  # what was posted before the manager existed is not news
         self._queue: asyncio.Queue[AccessoryEvent] | None = None
         self._tasks: set[asyncio.Task] = set()
 

@@ -108,7 +108,7 @@ def explain(result: ScenarioResult, out: TextIO) -> None:
         for rid in res.rules:
             r = RULES[rid]
             out.write(f"        · {r.summary}  {r.source}\n")
-        for q in res.quirks:
+        for q in (res.quirks if res.rules else ()):
             out.write(f"        ⚑ quirk {q.id}: {q.summary}  {q.source} (confidence: {q.confidence})\n")
         for note in res.notifications:
             out.write(f"        → {note.short()}\n")

@@ -326,9 +326,12 @@ class Phone:
     # ------------------------------------------------------------------ the app's session
     def set_category(self, category: str, mode: str = "default", options: tuple[str, ...] = ()) -> None:
         invalid = self.behavior["invalidOptionError"]
-        self._fire("config.invalid-error-code")
-        cfg.check_mode(category, mode, self.platform, invalid)
-        cfg.check_options(category, mode, frozenset(options), self.platform, invalid)
+        try:
+            cfg.check_mode(category, mode, self.platform, invalid)
+            cfg.check_options(category, mode, frozenset(options), self.platform, invalid)
+        except SessionError:
+            self._fire("config.invalid-error-code")
+            raise
         new = Configuration(category, mode, frozenset(options))
         category_changed = category != self.config.category
         if category_changed:

@@ -1,0 +1,21 @@
+"""A faithful fake ``org.bluez`` (plus a stand-in for PipeWire's card profiles) on a private D-Bus.
+
+Everything here refuses to run on a bus that :class:`PrivateBus` did not create."""
+from .advert import APPLE, proximity_pairing
+from .privatebus import NotAPrivateBus, PrivateBus, PrivateBusError, is_private_bus, require_private_bus
+from .service import FakeBluez, FakeDevice, VirtualAccessory, accessory_from_model, uuids_for_model
+
+__all__ = [
+    "APPLE",
+    "FakeBluez",
+    "FakeDevice",
+    "NotAPrivateBus",
+    "PrivateBus",
+    "PrivateBusError",
+    "VirtualAccessory",
+    "accessory_from_model",
+    "is_private_bus",
+    "proximity_pairing",
+    "require_private_bus",
+    "uuids_for_model",
+]

@@ -1,0 +1,131 @@
+"""The routesim command as a user meets it: exit codes, JSON output, errors that say file and line."""
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+from routes.cli import main
+
+PASSING = """\
+name: playback goes to the speaker
+steps:
+  - session.setCategory: {category: playback}
+  - expect:
+      route: {outputs: [builtInSpeaker]}
+"""
+
+FAILING = """\
+name: wrong on purpose
+steps:
+  - session.setCategory: {category: playAndRecord}
+  - expect:
+      route: {outputs: [builtInSpeaker]}
+"""
+
+
+def write(tmp_path, name, text):
+    p = tmp_path / name
+    p.write_text(textwrap.dedent(text))
+    return str(p)
+
+
+@pytest.mark.parametrize("text, code", [(PASSING, 0), (FAILING, 1)])
+def test_run_exit_codes(tmp_path, capsys, text, code):
+    assert main(["run", write(tmp_path, "a.scenario.yaml", text)]) == code
+
+
+def test_failure_names_file_line_expected_and_actual(tmp_path, capsys):
+    path = write(tmp_path, "a.scenario.yaml", FAILING)
+    main(["run", "-q", path])
+    out = capsys.readouterr().out
+    assert f"{path}:4: route: expected" in out
+    assert "builtInReceiver" in out  # the actual route: playAndRecord plays through the receiver
+
+
+def test_invalid_scenario_exit_2_with_suggestion(tmp_path, capsys):
+    path = write(tmp_path, "bad.scenario.yaml", PASSING.replace("playback", "playbak"))
+    assert main(["run", path]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:3:" in err and "did you mean 'playback'" in err
+
+
+def test_step_the_model_cannot_perform_is_exit_2(tmp_path, capsys):
+    path = write(tmp_path, "a.scenario.yaml", """\
+        name: disconnect twice
+        accessories: {pods: {model: airpods-pro, connected: true}}
+        steps:
+          - disconnect: pods
+          - disconnect: pods
+        """)
+    assert main(["run", path]) == 2
+    assert "not connected" in capsys.readouterr().out
+
+
+def test_json_one_object_per_scenario_with_actual_values(tmp_path, capsys):
+    path = write(tmp_path, "a.scenario.yaml", FAILING + "---\n" + PASSING)
+    assert main(["run", "--format", "json", path]) == 1
+    lines = capsys.readouterr().out.strip().splitlines()
+    objs = [json.loads(line) for line in lines]
+    assert [o["passed"] for o in objs] == [False, True]
+    check = objs[0]["steps"][1]["checks"][0]
+    assert check["pass"] is False and check["actual"]["outputs"][0]["type"] == "builtInReceiver"
+    first = objs[0]["steps"][0]
+    assert first["notifications"][0]["routeChange"]["reason"] == "categoryChange"
+
+
+def test_unexpected_error_fails_the_scenario(tmp_path, capsys):
+    path = write(tmp_path, "a.scenario.yaml", """\
+        name: an error nobody expected
+        steps:
+          - session.setCategory: {category: playback, options: [defaultToSpeaker]}
+          - expect:
+              session: {category: soloAmbient}
+        """)
+    assert main(["run", "-q", path]) == 1
+    assert "no `expect: error` follows it" in capsys.readouterr().out
+
+
+def test_error_expect_after_a_step_that_succeeded_fails(tmp_path, capsys):
+    path = write(tmp_path, "a.scenario.yaml", """\
+        name: error expected but none came
+        steps:
+          - session.setCategory: {category: playback}
+          - expect:
+              error: badParam
+        """)
+    assert main(["run", "-q", path]) == 1
+
+
+def test_explain_names_rules_and_tags(tmp_path, capsys):
+    path = write(tmp_path, "a.scenario.yaml", FAILING)
+    main(["explain", path])
+    out = capsys.readouterr().out
+    assert "plays through the receiver on iPhone  [DOC]" in out
+
+
+def test_models_list_and_show(capsys):
+    assert main(["models"]) == 0
+    listing = capsys.readouterr().out
+    assert "airpods-pro-2" in listing and "0x2014" in listing
+    assert main(["models", "show", "airpods-pro-2"]) == 0
+    assert "[DEV]" in capsys.readouterr().out
+    assert main(["models", "show", "airpods-pro-22"]) == 2
+
+
+@pytest.mark.parametrize("value, expect", [
+    ("bluetooth:v004Cp2014dD408", "airpods-pro-2"),  # bluez-and-airpods §1.5, a real Modalias
+    ("bluetooth:v004Cp200Ed0001", "airpods-pro"),
+])
+def test_identify(capsys, value, expect):
+    assert main(["identify", value]) == 0
+    assert capsys.readouterr().out.startswith(expect + ":")
+
+
+def test_bundled_scenarios_are_collected_by_pytest(pytester):
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makefile(".scenario.yaml", ok=PASSING, bad=FAILING)
+    result = pytester.runpytest("-q")  # the plugin comes in through its pytest11 entry point
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*route: expected*"])
