@@ -155,7 +155,7 @@ class Phone:
         return self.override_speaker or self.picked is not None
 
     def _change(self, mutate: Callable[[], None], reason: str, *, force: bool = False,
-                clears_choice: bool = True) -> None:
+                clears_choice: bool = True, rule: str | None = None) -> None:
         """Apply a change and re-route. The speaker override and the picker's choice last only until
         the route next changes for another reason (§4.4 [DOC QA1754]; scenario-format decisions)."""
         bare_before = decide(self._policy_state(bare=True)).route if self._transient_choice() else None
@@ -167,7 +167,7 @@ class Phone:
                     self._fire("route.override-cleared")
                 self.override_speaker = False
                 self.picked = None
-        self.reroute(reason, force=force)
+        self.reroute(reason, force=force, rule=rule)
 
     def reroute(self, reason: str, *, force: bool = False, rule: str | None = None) -> None:
         old = self.decision
@@ -345,9 +345,7 @@ class Phone:
                 self.override_speaker = False  # a category change is a route change (§12.2)
 
         rule = "notify.category-change" if category_changed else "notify.config-route-change"
-        self._change(mutate, "categoryChange", force=category_changed)
-        if not category_changed and self.pending and self.pending[-1].name == "routeChange":
-            self._fire(rule)
+        self._change(mutate, "categoryChange", force=category_changed, rule=rule)
 
     def set_mode(self, mode: str) -> None:
         cfg.check_mode(self.config.category, mode, self.platform, self.behavior["invalidOptionError"])
@@ -362,9 +360,7 @@ class Phone:
         def mutate() -> None:
             self.config = new
 
-        self._change(mutate, "categoryChange")
-        if self.pending and self.pending[-1].name == "routeChange":
-            self._fire("notify.config-route-change")
+        self._change(mutate, "categoryChange", rule="notify.config-route-change")
 
     def set_active(self, active: bool, options: tuple[str, ...] = ()) -> None:
         if active:
