@@ -157,6 +157,11 @@ def build_parser() -> argparse.ArgumentParser:
         identify_cli.add_command(sub)
     except ImportError:
         pass
+    try:
+        from . import render_cli  # audio I/O (#6): routesim render
+        render_cli.add_command(sub)
+    except ImportError:
+        pass
     return parser
 
 

@@ -154,7 +154,19 @@ def check_expect(expect: Expect, view: "Observation") -> list[Check]:
             actual = getter()
             for name, value in want.items():
                 checks.extend(_nested_checks(f"{key}.{name}", value, _get(actual, name)))
+    audio = getattr(expect, "audio", None)
+    if audio:  # addition (docs/audio-expectation.md): the getter renders the named signal, then measures
+        getter = view.extras.get("audio")
+        if getter is None:
+            raise StepError("expect audio: the signal model is not attached")
+        actual = getter(audio)
+        for name, value in audio.items():
+            if name not in AUDIO_SETTINGS:
+                checks.append(_value_check(f"audio.{name}", value, actual.get(name)))
     return checks
+
+
+AUDIO_SETTINGS = frozenset({"signal", "direction", "frequency", "duration", "sourceLevel"})
 
 
 def _get(container: Any, name: str) -> Any:

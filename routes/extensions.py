@@ -11,6 +11,8 @@ import importlib
 from . import runner
 
 EXTENSION_MODULES: tuple[str, ...] = ()
+EXTENSION_MODULES += ("routes.engine", "routes.recorder", "routes.capture", "routes.audio_check")  # audio I/O (#6)
+EXTENSION_MODULES += ("routes.callkit", "routes.cellular")  # calls (#5); callkit before cellular
 
 
 def load() -> None:

@@ -104,6 +104,10 @@ class Phone:
         self.player_playing = False
         self.interrupted_by: str | None = None  # other-app id that interrupted us
         self.call_holder: str | None = None  # another app hosting a call (cellular, FaceTime)
+        # Set by routes.callkit: the system's call session routed in place of the app's configuration while a
+        # CallKit call has audio (None: the app's own), and one-way audio (input blocked) during a call.
+        self.call_config: Configuration | None = None
+        self.input_blocked = False
         self.io_running: Callable[[], bool] = lambda: self.player_playing
         # outputs
         self.pending: list[Notification] = []
@@ -116,6 +120,7 @@ class Phone:
         self.observers: list[Any] = []
         self.activation_guards: list[Callable[["Phone"], None]] = []
         self.decision: Decision = decide(self._policy_state())
+        self._inputs_seen = self._input_uids()
 
     # ------------------------------------------------------------------ plumbing
     def _fire(self, *rule_ids: str) -> None:
@@ -140,7 +145,7 @@ class Phone:
             if a.connected
         )
         return PolicyState(
-            config=self.config,
+            config=self.call_config or self.config,
             devices=devices,
             hardware=self.hardware,
             platform=self.platform,
@@ -186,6 +191,17 @@ class Phone:
                     self.commands.append(SwitchProfile(key, profile, link.codec if link else None))
         for listener in self.listeners:
             listener(self, old, new)
+        self._check_available_inputs()
+
+    def _input_uids(self) -> tuple[str, ...]:
+        return tuple(p.uid for p, _ in available_inputs(self._policy_state()))
+
+    def _check_available_inputs(self) -> None:
+        inputs = self._input_uids()
+        if inputs != self._inputs_seen:
+            self._inputs_seen = inputs
+            if self.platform.is_ios and self.platform.at_least(26):
+                self.post("availableInputsChange", "notify.available-inputs-change")
 
     # ------------------------------------------------------------------ world: accessories
     def add_accessory(self, info: AccessoryInfo, model: Model, quirks: tuple[Quirk, ...] = ()) -> Accessory:
@@ -216,6 +232,7 @@ class Phone:
         if silent:
             mutate()
             self.decision = decide(self._policy_state())
+            self._inputs_seen = self._input_uids()
             return
         self._change(mutate, "newDeviceAvailable")
 
@@ -500,6 +517,7 @@ class Phone:
         self.picked = None
         self.interrupted_by = None
         self.decision = decide(self._policy_state())
+        self._inputs_seen = self._input_uids()
         self._notify("on_media_reset")
         self.post("mediaServicesWereReset", "interrupt.media-services-reset")
 
@@ -570,7 +588,7 @@ class Phone:
 
     @property
     def input_channels(self) -> int:
-        if not self.active or not self.config.has_input:
+        if not self.active or not (self.call_config or self.config).has_input or self.input_blocked:
             self._fire("format.no-input-zero-channels")
             return 0
         self._fire("format.channels")

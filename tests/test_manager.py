@@ -49,15 +49,17 @@ async def test_live_events_become_notifications_and_commands():
     task = asyncio.create_task(manager.run(feed(events)))
     for _ in range(50):
         await asyncio.sleep(0)
-        if len(seen) >= 3:
+        if len(seen) >= 5:
             break
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
 
     # connect -> HFP (voiceChat implies HFP), rename while in the route, the duplicate Connected is
     # ignored in live mode, disconnect -> back to the receiver.
-    assert seen == [("routeChange", "newDeviceAvailable"), ("routeChange", "routeConfigurationChange"),
-                    ("routeChange", "oldDeviceUnavailable")]
+    # availableInputsChange (iOS 26) follows connect and disconnect: the HFP input comes and goes.
+    assert seen == [("routeChange", "newDeviceAvailable"), ("availableInputsChange", None),
+                    ("routeChange", "routeConfigurationChange"),
+                    ("routeChange", "oldDeviceUnavailable"), ("availableInputsChange", None)]
     assert SwitchProfile(pods.key, "hfp", "msbc") in sink.done
     assert phone.pending == []  # live mode does not accumulate
 

@@ -13,6 +13,7 @@ from routes.session import AppState
 from tests.phone_rig import Rig, make_rig
 
 RC = "routeChange"
+AIC = ("availableInputsChange",)  # iOS 26+: availableInputs changed (§4.6 latest header), after the routeChange
 HFP, A2DP, MIC, RCV, SPK = "bluetoothHFP", "bluetoothA2DP", "builtInMic", "builtInReceiver", "builtInSpeaker"
 
 
@@ -50,14 +51,14 @@ ROWS = [
         lambda r: r.disconnect("p"), [(RC, "oldDeviceUnavailable")], ((), (SPK,))),
     # §4.1 Doc-PortDescription: a wired headset gives Headphones + HeadsetMic
     Row("playandrecord-wired-headset-connect", dict(category="playAndRecord", spare=(("w", "wired-headset"),)),
-        lambda r: r.connect("w"), [(RC, "newDeviceAvailable")], (("headsetMic",), ("headphones",))),
+        lambda r: r.connect("w"), [(RC, "newDeviceAvailable"), AIC], (("headsetMic",), ("headphones",))),
     # §4.4 QA1754: plugging a headset ends the override (a route change), the headset takes the route
     Row("override-cleared-by-new-headset", dict(**PAR_HFP, spare=(("h", "generic-headset"),)),
         lambda r: (r.call("override_output", "speaker"), r.notes(), r.manager.dispatch(r.virtual.connect("h"))),
-        [(RC, "newDeviceAvailable")], ((HFP,), (HFP,)), after={"override": False}),
+        [(RC, "newDeviceAvailable"), AIC], ((HFP,), (HFP,)), after={"override": False}),
     # §1.1 ASPG-Route: the app's own category change posts categoryChange
     Row("category-change-posts", dict(category="playAndRecord"),
-        lambda r: r.call("set_category", "playback", "default", ()), [(RC, "categoryChange")], ((), (SPK,))),
+        lambda r: r.call("set_category", "playback", "default", ()), [(RC, "categoryChange"), AIC], ((), (SPK,))),
     # §12.2 [INF]: the same configuration again changes nothing and posts nothing
     Row("same-category-again-silent", dict(category="playback"),
         lambda r: r.call("set_category", "playback", "default", ()), [], ((), (SPK,))),
@@ -75,7 +76,7 @@ ROWS = [
         error="badParam", after={"category": "soloAmbient"}),
     # §1.2 / §3 Doc-A2DP: allowBluetoothA2DP is implicitly cleared for record
     Row("record-clears-a2dp", dict(),
-        lambda r: r.call("set_category", "record", "default", ("allowBluetoothA2DP",)), [(RC, "categoryChange")],
+        lambda r: r.call("set_category", "record", "default", ("allowBluetoothA2DP",)), [(RC, "categoryChange"), AIC],
         ((MIC,), ()), after={"options": set()}),
     # §1.2: a multiRoute mixing option needs mode default
     Row("multiroute-option-needs-default-mode", dict(),
@@ -83,7 +84,7 @@ ROWS = [
         error="badParam"),
     # §1.3 H-Types: multiRoute sends to every eligible output, last-in input
     Row("multiroute-usb-and-headphones", dict(devices=(("hp", "wired-headphones"), ("usb", "usb-audio"))),
-        lambda r: r.call("set_category", "multiRoute", "default", ()), [(RC, "categoryChange")],
+        lambda r: r.call("set_category", "multiRoute", "default", ()), [(RC, "categoryChange"), AIC],
         (("usbAudio",), ("usbAudio", "headphones"))),
     # §4.1: record with allowBluetoothHFP takes the HFP input; record has no output
     Row("record-hfp-input", dict(category="record", options=("allowBluetoothHFP",), devices=(("h", "generic-headset"),)),
@@ -104,7 +105,7 @@ ROWS = [
         dict(category="playAndRecord", options=("allowBluetoothHFP",), devices=(("h", "generic-headset"),),
              spare=(("w", "wired-headset"),)),
         lambda r: (r.call("set_preferred_input", "builtInMic"), r.notes(), r.connect("w")),
-        [(RC, "newDeviceAvailable")], (("headsetMic",), ("headphones",)), after={"preferredInput": None}),
+        [(RC, "newDeviceAvailable"), AIC], (("headsetMic",), ("headphones",)), after={"preferredInput": None}),
     # §7.2 incompatibleCategory: input channels in a category without input
     Row("input-channels-in-playback", dict(category="playback"),
         lambda r: r.call("set_preferred_input_channels", 1), [], None, error="incompatibleCategory"),
@@ -164,13 +165,17 @@ ROWS = [
         after={"active": False}),
     # §4.1 + bt commands: moving a headset to HFP asks the device for the HFP profile with its codec
     Row("hfp-switch-command", dict(category="playback", devices=(("h", "generic-wideband-headset"),)),
-        lambda r: r.call("set_category", "playAndRecord", "voiceChat", ()), [(RC, "categoryChange")],
+        lambda r: r.call("set_category", "playAndRecord", "voiceChat", ()), [(RC, "categoryChange"), AIC],
         ((HFP,), (HFP,)), after={"commands": [("h", "hfp", "msbc")], "sampleRate": 16000}),
     # §4.4 QA1754: an interruption ends the speaker override
     Row("interruption-clears-override",
         dict(category="playAndRecord", active=True, others={"music": ("playback", "default", (), False)}),
         lambda r: (r.call("override_output", "speaker"), r.notes(), r.call("other_play", "music")),
         [("interruption", "began"), (RC, "override")], ((MIC,), (RCV,)), after={"override": False}),
+    # §4.6: before iOS 26 there is no availableInputsChange
+    Row("no-available-inputs-change-before-ios-26", dict(platform="ios-18.0", category="playAndRecord",
+                                                         spare=(("w", "wired-headset"),)),
+        lambda r: r.connect("w"), [(RC, "newDeviceAvailable")], (("headsetMic",), ("headphones",))),
     # contract: pickRoute offers only what the picker shows; the receiver only in playAndRecord on iPhone
     Row("picker-receiver-in-playandrecord", dict(category="playAndRecord", options=("defaultToSpeaker",)),
         lambda r: r.call("pick_route", "receiver"), [(RC, "override")], ((MIC,), (RCV,))),
@@ -179,7 +184,7 @@ ROWS = [
         dict(category="playAndRecord", options=("defaultToSpeaker", "allowBluetoothHFP"),
              behavior={"headsetOverridesDefaultToSpeaker": False}, spare=(("h", "generic-headset"),)),
         lambda r: r.connect("h"),
-        [], ((MIC,), (SPK,))),
+        [AIC], ((MIC,), (SPK,))),
 ]
 
 

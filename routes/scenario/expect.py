@@ -17,6 +17,7 @@ from .nodes import int_value, is_null, kind
 from .values import (
     At, Bool, Choice, ListOf, Measure, Name, Nullable, Record, Ref, Schema, Table, Text, at_least_one, opt, pairs,
 )
+from .values import Duration, Number  # noqa: E402  (the audio expectation)
 
 # ---------------------------------------------------------------- routes
 
@@ -173,6 +174,16 @@ EXPECT_FIELDS = Record({
     "engine": opt(Record({"running": opt(Bool()), "inputFormat": opt(FORMAT), "outputFormat": opt(FORMAT)})),
     "recording": opt(Record({"bytes": NUMBER, "error": opt(Nullable(ERROR)), "success": opt(Bool())})),
     "accessories": opt(Table(Ref("accessory", "accessories"), ACCESSORY_STATE)),
+    "audio": opt(Record({  # addition (docs/audio-expectation.md): a test signal through the current route
+        "signal": opt(Choice("sweep", "tone", "noise", "speech")),
+        "direction": opt(Choice("output", "input")),
+        "frequency": opt(Number(positive=True)),
+        "duration": opt(Duration(positive=True)),
+        "sourceLevel": opt(Number(maximum=0)),
+        "bandwidth": NUMBER, "level": NUMBER, "snr": NUMBER, "sampleRate": NUMBER, "channels": NUMBER,
+        "port": opt(Nullable(Name(PORTS))),
+        "codec": opt(Nullable(Choice(*CODECS))),
+    })),
 })
 
 
@@ -189,6 +200,7 @@ class ExpectSchema(Schema):
             notifications_include=d.get("notificationsInclude"), notifications_exclude=d.get("notificationsExclude"),
             error=d.get("error"), session=d.get("session"), others=d.get("others"), calls=d.get("calls"),
             engine=d.get("engine"), recording=d.get("recording"), accessories=d.get("accessories"),
+            audio=d.get("audio"),
         )
 
 

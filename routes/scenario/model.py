@@ -154,6 +154,7 @@ class Expect:
     engine: dict[str, Any] | None = None
     recording: dict[str, Any] | None = None
     accessories: dict[str, dict[str, Any]] | None = None
+    audio: dict[str, Any] | None = None        # addition: docs/audio-expectation.md
 
 
 # ---------------------------------------------------------------- the scenario
