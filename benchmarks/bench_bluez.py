@@ -498,7 +498,8 @@ def run(args: argparse.Namespace) -> int:
             phases.append({"sent": sent, "stamps": stamps})
         kids.finish(fake)
         env = {"python": sys.version.split()[0], "dbus_fast": _version("dbus-fast"), "cpus": os.cpu_count(),
-               "backend": backend_info}
+               "backend": backend_info, "bus": address, "dbus_daemon_pid": bus.process.pid,
+               "child_pids": [p.pid for p in kids.procs]}
         result = analyse(phases, args, env)
         if quiet:
             print(json.dumps(result, indent=1))

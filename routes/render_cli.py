@@ -7,7 +7,7 @@ Runs the scenario up to and including the step on line LINE (the last step at or
 steps are skipped, a failing step is reported and the run goes on, as the app would), renders the signal
 through the route's chain (routes.signal) and writes ``DIR/<file>-L<line>-<signal>-<direction>.wav``
 (float32, the route's rate and channels, scipy.io.wavfile) and a ``.png`` with the spectrum before and
-after the route and the output's spectrogram (matplotlib, Agg backend; ``pip install routesim[plot]``).
+after the route and the output's spectrogram (matplotlib, Agg backend).
 """
 from __future__ import annotations
 
@@ -90,11 +90,7 @@ def cmd_render(args) -> int:
         return EXIT_INVALID
     for note in notes:
         print(f"note: {note}")
-    try:
-        wav, png, summary = render_files(run.phone, scenario, args)
-    except ImportError as e:
-        sys.stderr.write(f"routesim render: {e}; install the plot extra: pip install 'routesim[plot]'\n")
-        return EXIT_FAIL
+    wav, png, summary = render_files(run.phone, scenario, args)
     print(summary)
     print(f"wrote {wav}")
     print(f"wrote {png}")

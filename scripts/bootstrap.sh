@@ -40,7 +40,10 @@ ensure_system_packages() {
     if apt-cache show "python${ver}-venv" >/dev/null 2>&1; then need+=("python${ver}-venv"); else need+=(python3-venv); fi
   fi
   # The BlueZ tests run a private dbus-daemon of their own.
-  command -v dbus-daemon >/dev/null 2>&1 || need+=(dbus-daemon)
+  if ! command -v dbus-daemon >/dev/null 2>&1; then
+    # Debian 12+ ships the daemon as dbus-daemon; older releases only as part of dbus.
+    if apt-cache show dbus-daemon >/dev/null 2>&1; then need+=(dbus-daemon); else need+=(dbus); fi
+  fi
   if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
 }
 

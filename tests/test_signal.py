@@ -1,7 +1,6 @@
 """routes.signal: test signals, the route chain, measurements; the `audio:` expectation; `routesim render`."""
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
