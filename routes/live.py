@@ -39,7 +39,8 @@ def add_live_commands(subparsers: Any) -> None:
                        help="category options, space- or comma-separated, e.g. allowBluetooth defaultToSpeaker")
     watch.add_argument("--platform", default="ios-26.0", help="the phone's platform, e.g. ios-17.4 (default ios-26.0)")
     watch.add_argument("--apply", action="store_true",
-                       help="let commands change real devices (profile switches, connects, renames)")
+                       help="on a live bus, carry out the A2DP/HFP profile switches the route policy asks for "
+                            "(without it they are printed as 'would switch')")
     watch.add_argument("-v", "--verbose", action="store_true", help="log the backend's warnings and resyncs")
     watch.set_defaults(func=cmd_watch)
 
@@ -188,10 +189,12 @@ class SessionFeed:
         self.phone.set_category(category, mode, options)
         self.manager = RouteManager(self.phone, default_catalog(), strict=False, keep_pending=False)
         self.manager.listeners.append(self._print)
-        self.out(f"session       route {self.phone.route.short()}")
 
     def attach_backend(self, backend: Any, apply: bool) -> None:
         self.manager.add_sink(BluezCommandSink(backend, apply=apply, report=self.out))
+
+    def describe(self) -> str:
+        return f"session       route {self.phone.route.short()}  ({self.phone.sample_rate} Hz)"
 
     def _print(self, note: Any) -> None:
         self.out(f"session       {note.short()}")
@@ -260,11 +263,14 @@ async def watch(
         await backend.start(require_adapter=True)
     except BluezError as exc:
         return _fail(str(exc))
-    where = "live system bus (read-only" + (", --apply: commands act)" if apply else "; commands print 'would …')") \
+    where = ("live system bus (--apply: profile switches act)" if apply
+             else "live system bus (read-only: profile switches print 'would switch')") \
         if backend.live else "routesim private bus (commands act)"
     out(f"watching {backend.bus_address}: {where}")
     if header:
         out(header)
+    if hasattr(on_event, "describe"):
+        out(on_event.describe())
     for d in backend.devices():
         if d.profiles and not d.connected:
             out(f"known         {d.address}  {d.name!r}  model {d.model_id}  not connected")
