@@ -185,7 +185,8 @@ class SessionFeed:
         from .session import Phone
 
         self.out = out
-        self.phone = Phone(platform=Platform.parse(platform), now=WallClock().now)
+        clock = WallClock()
+        self.phone = Phone(platform=Platform.parse(platform), now=clock.now, schedule=clock.call_later)
         self.phone.set_category(category, mode, options)
         self.manager = RouteManager(self.phone, default_catalog(), strict=False, keep_pending=False)
         self.manager.listeners.append(self._print)

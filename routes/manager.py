@@ -46,6 +46,7 @@ class RouteManager:
         self.listeners: list[Callable[[Notification], None]] = []
         self.device_profiles: dict[str, tuple[str, str | None]] = {}
         self._published = len(phone.pending)  # what was posted before the manager existed is not news
+        phone.after_timer.append(self.flush)
         self._queue: asyncio.Queue[AccessoryEvent] | None = None
         self._tasks: set[asyncio.Task] = set()
 

@@ -29,6 +29,7 @@ class Device:
     seq: int  # larger = connected (or returned) more recently
     available: bool = True  # False while both buds are out of the ears
     quirks: tuple[Quirk, ...] = ()
+    pending: frozenset[str] = frozenset()  # profiles a delay quirk keeps down for now
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,9 @@ def _active_quirks(dev: Device, config: Configuration, effect: str) -> list[Quir
 
 
 def _refused(dev: Device, config: Configuration, profile: str, trace: _Trace) -> bool:
+    if profile in dev.pending:
+        trace.add("route.quirk")
+        return True
     for q in _active_quirks(dev, config, "profile-refused"):
         if q.params.get("profile") == profile:
             trace.quirks.append(q)

@@ -63,6 +63,7 @@ class ScenarioRun:
             behavior=dict(scenario.behavior),
             app=AppState(app.state, app.background_audio, app.context, app.record_permission, app.now_playing),
             now=self.clock.now,
+            schedule=self.clock.call_later,
         )
         self.virtual = VirtualAccessories()
         self.manager = RouteManager(self.phone, catalog)

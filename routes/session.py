@@ -13,6 +13,7 @@ from typing import Any, Callable
 from bt.events import AccessoryInfo, NegotiationCommand, SwitchProfile
 from profiles.model import Model, Quirk
 from profiles.platform import DEFAULT_PLATFORM, Platform
+from profiles.quirks import session_matches
 
 from . import config as cfg
 from .config import Configuration
@@ -44,6 +45,7 @@ class Accessory:
     ears: dict[str, str] = field(default_factory=lambda: {"left": "in", "right": "in"})
     case_open: bool = False
     battery: dict[str, int] = field(default_factory=dict)
+    pending: set[str] = field(default_factory=set)  # profiles a quirk keeps down for now ("a2dp", "hfp")
 
     @property
     def key(self) -> str:
@@ -77,6 +79,7 @@ class Phone:
         behavior: dict[str, Any] | None = None,
         app: AppState | None = None,
         now: Callable[[], float] = lambda: 0.0,
+        schedule: Callable[[float, Callable[[], None]], Any] | None = None,
     ):
         self.platform = platform
         self.hardware = hardware
@@ -86,6 +89,8 @@ class Phone:
         self.behavior = {**DEFAULT_BEHAVIOR, **(behavior or {})}
         self.app = app or AppState()
         self.now = now
+        self.schedule = schedule  # the clock's call_later; quirk delays need it
+        self.after_timer: list[Callable[[], None]] = []  # run after a timer fired (the manager flushes)
         self.accessories: dict[str, Accessory] = {}
         self.others: dict[str, OtherApp] = {}
         self._seq = 0
@@ -140,7 +145,8 @@ class Phone:
 
     def _policy_state(self, *, bare: bool = False) -> PolicyState:
         devices = tuple(
-            Device(a.key, a.model, a.info.name, a.info.address, a.seq, a.available, a.quirks)
+            Device(a.key, a.model, a.info.name, a.info.address, a.seq, a.available, a.quirks,
+                   frozenset(a.pending))
             for a in self.accessories.values()
             if a.connected
         )
@@ -234,7 +240,48 @@ class Phone:
             self.decision = decide(self._policy_state())
             self._inputs_seen = self._input_uids()
             return
+        self._start_delays(acc)
         self._change(mutate, "newDeviceAvailable")
+        self._extra_route_change(acc)
+
+    def _session_quirks(self, acc: Accessory, effect: str) -> list[Quirk]:
+        cfg_ = self.config
+        return [q for q in acc.quirks
+                if q.effect == effect and session_matches(q, cfg_.category, cfg_.mode, cfg_.effective)]
+
+    def _start_delays(self, acc: Accessory) -> None:
+        """profile-delayed / negotiation-delay quirks: the profile comes up only after the delay."""
+        delays: dict[str, float] = {}
+        for q in self._session_quirks(acc, "profile-delayed"):
+            delays[q.params["profile"]] = max(delays.get(q.params["profile"], 0.0), float(q.params["delay"]))
+        for q in self._session_quirks(acc, "negotiation-delay"):
+            for profile in ("a2dp", "hfp"):
+                delays[profile] = max(delays.get(profile, 0.0), float(q.params["delay"]))
+        for profile, delay in delays.items():
+            if delay <= 0 or self.schedule is None:
+                continue
+            acc.pending.add(profile)
+            self._fire("route.quirk")
+            self.schedule(delay, lambda p=profile, a=acc: self._profile_up(a, p))
+
+    def _profile_up(self, acc: Accessory, profile: str) -> None:
+        if profile not in acc.pending:
+            return
+        self.begin_step()
+        acc.pending.discard(profile)
+        if acc.connected:
+            in_route = acc.key in self.decision.route.owners()
+            self._change(lambda: None, "routeConfigurationChange" if in_route else "newDeviceAvailable")
+        for hook in self.after_timer:
+            hook()
+
+    def _extra_route_change(self, acc: Accessory) -> None:
+        """extra-route-change quirk: a second routeChange follows the device's own (e.g. §4.2 [DEV]:
+        categoryChange then override after a Bluetooth reconnect)."""
+        if acc.key not in self.decision.route.owners():
+            return
+        for q in self._session_quirks(acc, "extra-route-change"):
+            self.post("routeChange", "route.quirk", reason=q.params["reason"], previousRoute=self.decision.route)
 
     def _new_input_takes_over(self, acc: Accessory) -> None:
         """A newly connected mic takes the input even with a preference set; preferredInput then reads
@@ -253,6 +300,7 @@ class Phone:
         def mutate() -> None:
             acc.connected = False
             acc.case_open = False
+            acc.pending.clear()
             if self.preferred_input == key:
                 self.preferred_input = None
                 self._fire("route.preferred-input-lost")
