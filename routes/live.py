@@ -41,6 +41,11 @@ def add_live_commands(subparsers: Any) -> None:
     watch.add_argument("--apply", action="store_true",
                        help="on a live bus, carry out the A2DP/HFP profile switches the route policy asks for "
                             "(without it they are printed as 'would switch')")
+    watch.add_argument("--call-at", type=float, metavar="SECONDS",
+                       help="the app starts an outgoing CallKit call this many seconds after the watch starts "
+                            "(the call moves a headset to HFP; see `routesim run fixtures/scenarios/calls`)")
+    watch.add_argument("--call-length", type=float, default=10.0, metavar="SECONDS",
+                       help="how long that call lasts before the app ends it (default 10)")
     watch.add_argument("-v", "--verbose", action="store_true", help="log the backend's warnings and resyncs")
     watch.set_defaults(func=cmd_watch)
 
@@ -177,22 +182,36 @@ class SessionFeed:
     route change and notification the app would get is printed as it happens."""
 
     def __init__(self, category: str, mode: str, options: tuple[str, ...], platform: str,
-                 out: Callable[[str], None] = print):
+                 out: Callable[[str], None] = print, call_at: float | None = None, call_length: float = 10.0):
         from profiles.catalog import default_catalog
         from profiles.platform import Platform
 
+        from .callkit import CallCenter
         from .manager import RouteManager
         from .session import Phone
 
         self.out = out
-        clock = WallClock()
-        self.phone = Phone(platform=Platform.parse(platform), now=clock.now, schedule=clock.call_later)
+        self.clock = WallClock()
+        self.phone = Phone(platform=Platform.parse(platform), now=self.clock.now, schedule=self.clock.call_later)
         self.phone.set_category(category, mode, options)
         self.manager = RouteManager(self.phone, default_catalog(), strict=False, keep_pending=False)
         self.manager.listeners.append(self._print)
+        self.calls = CallCenter(self.phone, self.clock, self.manager.flush)
+        self.call_plan = (call_at, call_length) if call_at is not None else None
 
     def attach_backend(self, backend: Any, apply: bool) -> None:
         self.manager.add_sink(BluezCommandSink(backend, apply=apply, report=self.out))
+        if self.call_plan:  # we are inside the running loop now: the wall clock can schedule
+            at, length = self.call_plan
+            self.clock.call_later(at, lambda: self._call("start_call", "call-1"))
+            self.clock.call_later(at + length, lambda: self._call("end", "call-1"))
+
+    def _call(self, action: str, call_id: str) -> None:
+        try:
+            self.manager.call(getattr(self.calls, action), call_id)
+        except Exception as exc:  # a failing CallKit action is news, not a crash
+            self.out(f"call          {action} {call_id} failed: {exc}")
+        self.out(f"call          {call_id} {self.calls.states().get(call_id, '?')}")
 
     def describe(self) -> str:
         return f"session       route {self.phone.route.short()}  ({self.phone.sample_rate} Hz)"
@@ -217,7 +236,8 @@ def _session_hook(args: argparse.Namespace) -> SessionFeed:
     raw = args.options if isinstance(args.options, list) else [args.options]
     options = tuple(OPTIONS.resolve(o) for o in filter(None, (p.strip() for a in raw for p in a.split(","))))
     try:
-        return SessionFeed(category, mode, options, getattr(args, "platform", "ios-26.0"))
+        return SessionFeed(category, mode, options, getattr(args, "platform", "ios-26.0"),
+                           call_at=getattr(args, "call_at", None), call_length=getattr(args, "call_length", 10.0))
     except Exception as exc:  # SessionError for an invalid combination: say it like the app would see it
         raise ValueError(f"setCategory({category}, mode: {mode}, options: {list(options)}) fails: {exc}") from exc
 

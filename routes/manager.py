@@ -60,7 +60,15 @@ class RouteManager:
             phone.accessories[info.key].info = info
             return
         model = self.catalog.get(info.model_id)
-        quirks = tuple(self.catalog.quirks_for(model, phone.platform, info.firmware))
+        try:
+            quirks = tuple(self.catalog.quirks_for(model, phone.platform, info.firmware))
+        except ValueError as exc:
+            # A version the quirk ranges cannot compare (BlueZ reports the Device ID version, e.g. "D408"):
+            # in a scenario that is the author's error; live, treat the firmware as unknown.
+            if self.strict:
+                raise StepError(f"accessory {info.key!r}: {exc}") from None
+            log.info("accessory %s: %s; matching quirks as if the firmware were unknown", info.key, exc)
+            quirks = tuple(self.catalog.quirks_for(model, phone.platform, None))
         phone.add_accessory(info, model, quirks)
 
     def dispatch(self, event: AccessoryEvent, *, silent: bool = False) -> None:

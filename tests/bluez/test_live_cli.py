@@ -51,3 +51,37 @@ def test_one_line_error_without_a_bus(tmp_path, capsys):
     assert args.func(args) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"routesim: no D-Bus system bus at unix:path={tmp_path}/none (No such file or directory)"]
+
+
+async def test_watch_feeds_the_session_model_and_a_call_moves_the_airpods_to_hfp(fake, private_bus, airpods):
+    """The issue's rig story on the fake: AirPods connect (A2DP for playback), a CallKit call switches them
+    to HFP through the fake's card profiles and back when it ends, then they disconnect."""
+    from routes.live import SessionFeed
+
+    fake.add_device(airpods, connected=True)
+    lines: list[str] = []
+    feed = SessionFeed("playback", "default", (), "ios-26.0", out=lines.append, call_at=0.2, call_length=0.3)
+    ready = asyncio.get_running_loop().create_future()
+    task = asyncio.ensure_future(watch(private_bus.address, on_event=feed, out=lines.append, ready=ready))
+    await asyncio.wait_for(ready, 3)
+    for _ in range(150):
+        if any("call-1 ended" in line for line in lines) and fake.device(AIRPODS).card_profile == "a2dp-sink":
+            break
+        await asyncio.sleep(0.01)
+    fake.disconnect(AIRPODS)
+    for _ in range(100):
+        if any("oldDeviceUnavailable" in line for line in lines):
+            break
+        await asyncio.sleep(0.01)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    text = "\n".join(lines)
+    assert "could not apply" not in text, text
+    # In order: the route change a call causes comes before didActivate (routes/callkit.py, [INF]).
+    order = ["routeChange(reason=newDeviceAvailable", "out[bluetoothA2DP]", "in[bluetoothHFP]", "didActivate",
+             "didDeactivate", "call-1 ended", "oldDeviceUnavailable"]
+    positions = [text.find(marker) for marker in order]
+    assert -1 not in positions, [m for m, p in zip(order, positions) if p == -1]
+    assert positions == sorted(positions), text
+    # The HFP switch reached the (fake) device, as the negotiation command it is.
+    assert f"switch {AIRPODS} to hfp" in text
