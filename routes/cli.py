@@ -25,7 +25,7 @@ def bundled_scenarios() -> Path:
     return Path(str(resources.files("fixtures") / "scenarios"))
 
 
-def _catalog(args) -> "Catalog":  # noqa: F821
+def _catalog(args):
     from profiles.catalog import default_catalog, load_catalog
 
     dirs = [Path(d) for d in getattr(args, "quirks", None) or []]

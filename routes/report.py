@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
-from .expectations import _plain, describe
+from .expectations import _plain
 from .rules import RULES
 from .runner import ScenarioResult, StepResult
 

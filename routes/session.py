@@ -7,20 +7,19 @@ The route manager serialises calls into it; scenarios drive it on a virtual cloc
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Any, Callable
 
-from bt.events import AccessoryInfo, NegotiationCommand, SwitchProfile
-from profiles.model import Model, Quirk
+from bt.events import NegotiationCommand, SwitchProfile
 from profiles.platform import DEFAULT_PLATFORM, Platform
-from profiles.quirks import session_matches
 
 from . import config as cfg
 from .config import Configuration
-from .errors import SessionError, StepError
+from .errors import SessionError
 from .notifications import Notification
-from .others import DUCKED, INTERRUPTED, PLAYING, STOPPED, OtherApp, ducks, interrupts
-from .policy import Decision, Device, PolicyState, available_inputs, decide, device_link
+from .accessory_events import Accessory, AccessoryEvents
+from .others import DUCKED, INTERRUPTED, PLAYING, OtherApp, OtherApps, ducks, interrupts
+from .policy import Decision, Device, PolicyState, available_inputs, decide
 from .ports import Route
 
 DEFAULT_BEHAVIOR: dict[str, Any] = {
@@ -36,31 +35,6 @@ DEFAULT_BEHAVIOR: dict[str, Any] = {
 
 
 @dataclass(slots=True)
-class Accessory:
-    info: AccessoryInfo
-    model: Model
-    quirks: tuple[Quirk, ...] = ()
-    connected: bool = False
-    seq: int = 0
-    ears: dict[str, str] = field(default_factory=lambda: {"left": "in", "right": "in"})
-    case_open: bool = False
-    battery: dict[str, int] = field(default_factory=dict)
-    pending: set[str] = field(default_factory=set)  # profiles a quirk keeps down for now ("a2dp", "hfp")
-
-    @property
-    def key(self) -> str:
-        return self.info.key
-
-    @property
-    def available(self) -> bool:
-        if not self.connected:
-            return False
-        if self.model.in_ear_detection:
-            return "in" in self.ears.values()
-        return True
-
-
-@dataclass(slots=True)
 class AppState:
     state: str = "foreground"
     background_audio: bool = False
@@ -69,7 +43,7 @@ class AppState:
     now_playing: bool = False
 
 
-class Phone:
+class Phone(AccessoryEvents, OtherApps):
     def __init__(
         self,
         *,
@@ -208,185 +182,6 @@ class Phone:
             self._inputs_seen = inputs
             if self.platform.is_ios and self.platform.at_least(26):
                 self.post("availableInputsChange", "notify.available-inputs-change")
-
-    # ------------------------------------------------------------------ world: accessories
-    def add_accessory(self, info: AccessoryInfo, model: Model, quirks: tuple[Quirk, ...] = ()) -> Accessory:
-        acc = Accessory(info, model, quirks)
-        self.accessories[info.key] = acc
-        return acc
-
-    def _acc(self, key: str) -> Accessory:
-        try:
-            return self.accessories[key]
-        except KeyError:
-            raise StepError(f"no accessory {key!r}") from None
-
-    def connect(self, key: str, *, silent: bool = False, in_ears: bool = True) -> None:
-        acc = self._acc(key)
-        if acc.connected:
-            raise StepError(f"accessory {key!r} is already connected")
-
-        def mutate() -> None:
-            acc.connected = True
-            acc.case_open = True
-            side = "in" if in_ears else "out"
-            acc.ears = {"left": side, "right": side}
-            self._seq += 1
-            acc.seq = self._seq
-            self._new_input_takes_over(acc)
-
-        if silent:
-            mutate()
-            self.decision = decide(self._policy_state())
-            self._inputs_seen = self._input_uids()
-            return
-        self._start_delays(acc)
-        self._change(mutate, "newDeviceAvailable")
-        self._extra_route_change(acc)
-
-    def _session_quirks(self, acc: Accessory, effect: str) -> list[Quirk]:
-        cfg_ = self.config
-        return [q for q in acc.quirks
-                if q.effect == effect and session_matches(q, cfg_.category, cfg_.mode, cfg_.effective)]
-
-    def _start_delays(self, acc: Accessory) -> None:
-        """profile-delayed / negotiation-delay quirks: the profile comes up only after the delay."""
-        delays: dict[str, float] = {}
-        for q in self._session_quirks(acc, "profile-delayed"):
-            delays[q.params["profile"]] = max(delays.get(q.params["profile"], 0.0), float(q.params["delay"]))
-        for q in self._session_quirks(acc, "negotiation-delay"):
-            for profile in ("a2dp", "hfp"):
-                delays[profile] = max(delays.get(profile, 0.0), float(q.params["delay"]))
-        for profile, delay in delays.items():
-            if delay <= 0 or self.schedule is None:
-                continue
-            acc.pending.add(profile)
-            self._fire("route.quirk")
-            self.schedule(delay, lambda p=profile, a=acc: self._profile_up(a, p))
-
-    def _profile_up(self, acc: Accessory, profile: str) -> None:
-        if profile not in acc.pending:
-            return
-        self.begin_step()
-        acc.pending.discard(profile)
-        if acc.connected:
-            in_route = acc.key in self.decision.route.owners()
-            self._change(lambda: None, "routeConfigurationChange" if in_route else "newDeviceAvailable")
-        for hook in self.after_timer:
-            hook()
-
-    def _extra_route_change(self, acc: Accessory) -> None:
-        """extra-route-change quirk: a second routeChange follows the device's own (e.g. §4.2 [DEV]:
-        categoryChange then override after a Bluetooth reconnect)."""
-        if acc.key not in self.decision.route.owners():
-            return
-        for q in self._session_quirks(acc, "extra-route-change"):
-            self.post("routeChange", "route.quirk", reason=q.params["reason"], previousRoute=self.decision.route)
-
-    def _new_input_takes_over(self, acc: Accessory) -> None:
-        """A newly connected mic takes the input even with a preference set; preferredInput then reads
-        nil (§4.2 [DEV forum 737196])."""
-        if self.preferred_input and self.config.has_input:
-            if any(k == acc.key for _, k in available_inputs(self._policy_state())):
-                self.preferred_input = None
-                self._fire("route.preferred-input-lost")
-
-    def disconnect(self, key: str) -> None:
-        acc = self._acc(key)
-        if not acc.connected:
-            raise StepError(f"accessory {key!r} is not connected")
-        was_in_route = key in self.decision.route.owners()
-
-        def mutate() -> None:
-            acc.connected = False
-            acc.case_open = False
-            acc.pending.clear()
-            if self.preferred_input == key:
-                self.preferred_input = None
-                self._fire("route.preferred-input-lost")
-            if self.picked == key:
-                self.picked = None
-
-        self._change(mutate, "oldDeviceUnavailable")
-        if was_in_route:
-            self._route_disconnected()
-
-    def _route_disconnected(self) -> None:
-        """iOS 17: Now Playing sessions are interrupted when their route disconnects; others can opt in
-        (§8.1 [DOC H-Session17])."""
-        if not (self.active and self.platform.is_ios and self.platform.at_least(17)):
-            return
-        prefers = self.prefers_interruption_on_route_disconnect
-        if prefers is None:
-            prefers = self.app.now_playing
-        if prefers:
-            self._interrupt(reason="routeDisconnected", by=None, rule="interrupt.route-disconnected")
-
-    def rename(self, key: str, name: str) -> None:
-        acc = self._acc(key)
-        acc.info = replace(acc.info, name=name)
-        self.reroute("routeConfigurationChange", rule="notify.rename")
-        self._fire("notify.rename")
-
-    def battery(self, key: str, levels: dict[str, int | None]) -> None:
-        acc = self._acc(key)
-        acc.battery.update({k: v for k, v in levels.items() if v is not None})
-
-    def ears(self, key: str, left: str | None = None, right: str | None = None, case: str | None = None) -> None:
-        acc = self._acc(key)
-        if case is not None:
-            # case: closed disconnects; case: open connects with both buds out of the ears (contract).
-            if case == "closed" and acc.connected:
-                self.disconnect(key)
-            elif case == "open" and not acc.connected:
-                self.connect(key, in_ears=False)
-            acc.case_open = case == "open"
-            acc.ears = {"left": "out", "right": "out"}
-            self._fire("route.earbuds-out")
-            return
-        if not acc.connected:
-            raise StepError(f"accessory {key!r} is not connected; its buds are in the case")
-        was = acc.available
-        was_in_route = key in self.decision.route.owners()
-
-        def mutate() -> None:
-            if left:
-                acc.ears["left"] = left
-            if right:
-                acc.ears["right"] = right
-            if acc.available and not was:
-                self._seq += 1
-                acc.seq = self._seq
-
-        self._fire("route.earbuds-out")
-        after = acc_available_after(acc, left, right)
-        if after == was:
-            mutate()
-            return
-        self._change(mutate, "newDeviceAvailable" if after else "oldDeviceUnavailable")
-        if was_in_route and not acc.available:
-            self._route_disconnected()
-
-    def pick_route(self, target: str) -> None:
-        offered = self.picker_offers()
-        if target not in offered:
-            raise StepError(f"the route picker does not offer {target!r} now (it offers {', '.join(offered)})")
-
-        def mutate() -> None:
-            self.picked = target
-            self.override_speaker = False
-
-        self._change(mutate, "override", clears_choice=False)
-
-    def picker_offers(self) -> list[str]:
-        state = self._policy_state()
-        offers = ["speaker"]
-        if self.config.category == "playAndRecord" and self.hardware == "iphone":
-            offers.append("receiver")
-        if self.config.category != "record":
-            offers += [d.key for d in state.devices if d.available and device_link(d, self.config) in ("a2dp", "hfp", "wired")
-                       and (self.accessories[d.key].model.output_port or self.accessories[d.key].model.is_bluetooth)]
-        return offers
 
     # ------------------------------------------------------------------ the app's session
     def set_category(self, category: str, mode: str = "default", options: tuple[str, ...] = ()) -> None:
@@ -569,58 +364,6 @@ class Phone:
         self._notify("on_media_reset")
         self.post("mediaServicesWereReset", "interrupt.media-services-reset")
 
-    # ------------------------------------------------------------------ other apps
-    def add_other(self, other_id: str, config: Configuration, playing: bool) -> None:
-        self.others[other_id] = OtherApp(other_id, config, PLAYING if playing else STOPPED)
-
-    def other_play(self, other_id: str) -> None:
-        other = self.others[other_id]
-        if other.sounding:
-            raise StepError(f"other app {other_id!r} is already playing")
-        other.state, other.interrupted_by = PLAYING, None
-        for peer in self.others.values():
-            if peer is not other and peer.sounding and interrupts(other.config, peer.config):
-                peer.state, peer.interrupted_by = INTERRUPTED, other_id
-        if self.active and interrupts(other.config, self.config):
-            self._interrupt(reason="default", by=other_id, rule="interrupt.began")
-        elif self.active and not other.mixable:
-            if self.config.mixable:
-                self._fire("interrupt.mixable-not-interrupted")
-            if self.app.state == "foreground":
-                self.post("silenceSecondaryAudioHint", "interrupt.secondary-hint", type="begin")
-        if self.active and ducks(other.config):
-            self._fire("activate.ducks-others")
-
-    def other_stop(self, other_id: str) -> None:
-        other = self.others[other_id]
-        if other.state == STOPPED:
-            raise StepError(f"other app {other_id!r} is not playing")
-        was_sounding = other.sounding
-        other.state, other.interrupted_by = STOPPED, None
-        for peer in self.others.values():
-            if peer.state == INTERRUPTED and peer.interrupted_by == other_id:
-                peer.state, peer.interrupted_by = PLAYING, None
-        if self.interrupted_by == other_id:
-            self.interrupted_by = None
-            self.post("interruption", "interrupt.ended-should-resume", type="ended", shouldResume=True)
-        elif was_sounding and self.active and not other.mixable and self.app.state == "foreground":
-            self.post("silenceSecondaryAudioHint", "interrupt.secondary-hint", type="end")
-
-    def _interrupt(self, *, reason: str, by: str | None, rule: str) -> None:
-        self.active = False
-        self.player_playing = False
-        self.interrupted_by = by
-        fields: dict[str, Any] = {"type": "began"}
-        if self.platform.at_least(14, 5):
-            fields["reason"] = reason
-        self.post("interruption", rule, **fields)
-        self._fire("interrupt.began")
-        self._notify("on_interrupted")
-        if self.override_speaker:
-            self._fire("route.override-cleared")
-            self.override_speaker = False
-            self.reroute("override")
-
     # ------------------------------------------------------------------ what the app reads
     @property
     def route(self) -> Route:
@@ -695,15 +438,6 @@ class Phone:
             "isOtherAudioPlaying": self.is_other_audio_playing,
             "secondaryAudioShouldBeSilencedHint": self.secondary_audio_hint,
         }
-
-
-def acc_available_after(acc: Accessory, left: str | None, right: str | None) -> bool:
-    ears = dict(acc.ears)
-    if left:
-        ears["left"] = left
-    if right:
-        ears["right"] = right
-    return "in" in ears.values()
 
 
 _REASON_RULE = {

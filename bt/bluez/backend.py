@@ -19,7 +19,7 @@ import asyncio
 import logging
 import os
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, AsyncIterator, Callable, Iterable
 
 from dbus_fast import BusType, DBusError, Message, MessageType, Variant

@@ -109,7 +109,7 @@ class Schema:
         at.fail(f"needs a value: {self.expected}", node)
 
     def convert(self, node: Node, at: At) -> Any:
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__} must define convert()")  # every concrete schema does
 
     def mismatch(self, node: Node, at: At) -> NoReturn:
         at.fail(f"expected {self.expected}, got {describe(node)}", node)
