@@ -117,6 +117,9 @@ def test_models_list_and_show(capsys):
 @pytest.mark.parametrize("value, expect", [
     ("bluetooth:v004Cp2014dD408", "airpods-pro-2"),  # bluez-and-airpods §1.5, a real Modalias
     ("bluetooth:v004Cp200Ed0001", "airpods-pro"),
+    # bluez-and-airpods §5.4 worked examples A and B (CAPod test vectors), as bleak's manufacturer_data[76]
+    ("07 19 01 14 20 2B 9A 8F 01 00 04 0F 26 1A C4 2B FA 2F B9 B6 08 CD 60 CB DF 75 AB", "airpods-pro-2"),
+    ("071901 0F20 02F98F0100 05F27E14E0540A53695B7DF2151FD7B112", "airpods-2"),
 ])
 def test_identify(capsys, value, expect):
     assert main(["identify", value]) == 0
@@ -129,3 +132,9 @@ def test_bundled_scenarios_are_collected_by_pytest(pytester):
     result = pytester.runpytest("-q")  # the plugin comes in through its pytest11 entry point
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*route: expected*"])
+
+
+def test_identify_rejects_what_it_cannot_read(capsys):
+    assert main(["identify", "not-hex"]) == 2
+    assert "neither a Modalias" in capsys.readouterr().err
+    assert main(["identify", "bluetooth:v004Cp9999d0001"]) == 1  # well-formed, but no catalog model
