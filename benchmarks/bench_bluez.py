@@ -133,7 +133,7 @@ async def _fake(address: str, conn: Any, cycles: int, warmup: int, gap: float) -
             super()._emit(msg)
 
     clock = WallClock()
-    fake = TimedFake(address)
+    fake = TimedFake(address, clock=clock)
     await fake.start()
     try:
         model = default_catalog().get("airpods-pro-2")
@@ -241,7 +241,7 @@ async def _raw(address: str, conn: Any) -> None:
     bus = await MessageBus(bus_address=address, bus_type=BusType.SYSTEM).connect()
     try:
         bus.add_message_handler(handler)
-        for rule in (  # the backend's rules (bt/bluez/backend.py), so both get the same stream
+        for rule in (  # the backend's rules (bt/bluez/connection.py), so both get the same stream
             f"type='signal',sender='{DBUS}',interface='{DBUS}',member='NameOwnerChanged',arg0='{BLUEZ}'",
             f"type='signal',sender='{BLUEZ}',interface='{OBJECT_MANAGER}',path='/'",
             f"type='signal',sender='{BLUEZ}',interface='{PROPERTIES}',member='PropertiesChanged',path_namespace='/org/bluez'",

@@ -328,7 +328,7 @@ async def fake_bluez(args: argparse.Namespace) -> int:
         address = bus.start()
     except (PrivateBusError, OSError) as exc:
         return _fail(str(exc))
-    fake = FakeBluez(address)
+    fake = FakeBluez(address, clock=WallClock())
     watcher: asyncio.Task[Any] | None = None
     try:
         await fake.start()

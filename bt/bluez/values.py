@@ -1,5 +1,6 @@
 """Validation of D-Bus values at the edge: every property the backend uses has a declared signature; a
-value of another type (or an out-of-range one) is logged and ignored, never trusted."""
+value of another type (or an out-of-range one) is logged and ignored, never trusted. Also the decoders
+that turn validated values into routesim's names (firmware, codec)."""
 from __future__ import annotations
 
 import logging
@@ -8,7 +9,7 @@ from typing import Any
 
 from dbus_fast import Variant
 
-from .constants import ADAPTER, BATTERY, DEVICE, TRANSPORT
+from .constants import A2DP_CODEC_BYTES, ADAPTER, BATTERY, DEVICE, TRANSPORT, VENDOR_CODEC, VENDOR_CODECS
 
 log = logging.getLogger("bt.bluez")
 
@@ -96,3 +97,18 @@ def firmware_from_modalias(text: str | None) -> str | None:
     """The DI version field (``d…``) as four hex digits, the only firmware hint BlueZ gives."""
     parsed = parse_modalias(text)
     return f"{parsed[3]:04X}" if parsed else None
+
+
+def transport_codec(props: dict[str, Any]) -> str | None:
+    """A MediaTransport1's codec name: vendor codecs are told apart only by the ids inside Configuration."""
+    codec = props.get("Codec")
+    if codec is None:
+        return None
+    if codec == VENDOR_CODEC:
+        conf = props.get("Configuration") or b""
+        if len(conf) >= 6:
+            vendor = int.from_bytes(conf[0:4], "little")
+            cid = int.from_bytes(conf[4:6], "little")
+            return VENDOR_CODECS.get((vendor, cid), f"vendor-{vendor:04x}-{cid:04x}")
+        return "vendor"
+    return A2DP_CODEC_BYTES.get(codec, f"codec-{codec:#04x}")

@@ -3,7 +3,9 @@
 Everything here refuses to run on a bus that :class:`PrivateBus` did not create."""
 from .advert import APPLE, proximity_pairing
 from .privatebus import NotAPrivateBus, PrivateBus, PrivateBusError, is_private_bus, require_private_bus
-from .service import FakeBluez, FakeDevice, VirtualAccessory, accessory_from_model, uuids_for_model
+from .accessory import VirtualAccessory, accessory_from_model, uuids_for_model
+from .device import FakeDevice
+from .service import FakeBluez
 
 __all__ = [
     "APPLE",

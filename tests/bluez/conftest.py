@@ -46,7 +46,7 @@ def speaker(catalog):
 
 @pytest.fixture
 async def fake(private_bus):
-    fake = FakeBluez(private_bus.address)
+    fake = FakeBluez(private_bus.address, clock=WallClock())
     await fake.start()
     yield fake
     await fake.stop()

@@ -14,6 +14,7 @@ from bt.events import (
 )
 from bt.fake_bluez import FakeBluez, VirtualAccessory, proximity_pairing
 from bt.bluez.constants import A2DP_SINK, HFP_HF
+from routes.clock import WallClock
 
 AIRPODS = "AA:BB:CC:DD:EE:01"
 SPEAKER = "AA:BB:CC:DD:EE:02"
@@ -147,7 +148,7 @@ async def test_switch_profile_goes_through_the_card_and_reports_hfp(fake, make_b
 
 
 async def test_switch_profile_without_pipewire_says_nothing_can_do_it(private_bus, make_backend, airpods):
-    fake = FakeBluez(private_bus.address, pipewire=False)
+    fake = FakeBluez(private_bus.address, pipewire=False, clock=WallClock())
     await fake.start()
     try:
         fake.add_device(airpods, connected=True)

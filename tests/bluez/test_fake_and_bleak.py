@@ -67,7 +67,7 @@ async def test_alias_semantics_match_bluez(fake, private_bus):
 
 async def test_a_second_fake_cannot_take_the_name(fake, private_bus):
     with pytest.raises(RuntimeError, match="could not own org.bluez"):
-        await FakeBluez(private_bus.address).start()
+        await FakeBluez(private_bus.address, clock=WallClock()).start()
 
 
 def test_refuses_a_bus_it_did_not_create(tmp_path):
@@ -75,7 +75,7 @@ def test_refuses_a_bus_it_did_not_create(tmp_path):
                     "tcp:host=localhost,port=1", None, ""):
         assert not is_private_bus(address)
         with pytest.raises(NotAPrivateBus):
-            FakeBluez(address)
+            FakeBluez(address, clock=WallClock())
 
 
 def test_private_bus_marker_is_recognised_only_in_an_owner_only_directory():

@@ -12,6 +12,7 @@ from dbus_fast.aio import MessageBus
 from bt.bluez.constants import ADAPTER, BATTERY, DEVICE, OBJECT_MANAGER, PROPERTIES, TRANSPORT
 from bt.events import BatteryChanged, Connected, Disconnected, ProfileChanged, Renamed
 from bt.fake_bluez import FakeBluez, PrivateBus, VirtualAccessory
+from routes.clock import WallClock
 
 AIRPODS = "AA:BB:CC:DD:EE:01"
 SPEAKER = "AA:BB:CC:DD:EE:02"
@@ -88,7 +89,7 @@ async def test_system_bus_restart_reconnects_with_backoff_and_resyncs(make_backe
     """The whole bus restarts: bluetoothd goes with it (Disconnected for all), we reconnect with
     backoff and announce each device once when bluetoothd is back."""
     with PrivateBus() as bus:
-        fake = FakeBluez(bus.address)
+        fake = FakeBluez(bus.address, clock=WallClock())
         await fake.start()
         fake.add_device(airpods, connected=True)
         fake.add_device(speaker, connected=True)

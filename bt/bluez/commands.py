@@ -1,0 +1,231 @@
+"""Negotiation commands carried out on BlueZ and PipeWire.
+
+Renames are BlueZ's ``Alias`` (local to this host, and undoable: the alias found before routesim's
+first rename is remembered). Connects are ``Device1.Connect``/``ConnectProfile``. Profile switches
+(A2DP vs HFP) go to PipeWire, through ``pactl`` or, on a private bus, the fake's PipeWire stand-in.
+
+On a live system bus nothing changes without ``apply=True``: the result says what would happen.
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from dbus_fast import Variant
+
+from ..events import ConnectDevice, DisconnectDevice, NegotiationCommand, RenameDevice, SwitchProfile
+from .announcer import Announcer
+from .connection import BluezConnection
+from .constants import (
+    A2DP_SINK,
+    BLUEZ,
+    CARD_PROFILE_A2DP,
+    CARD_PROFILE_HFP,
+    CARD_PROFILE_OFF,
+    DEVICE,
+    FAKE_PIPEWIRE,
+    FAKE_PIPEWIRE_IFACE,
+    FAKE_PIPEWIRE_PATH,
+    HFP_HF,
+    PROPERTIES,
+    card_name,
+    card_profile_to_profile,
+)
+from .device_identity import display_name
+from .errors import CALL_ERRORS, BluezError, one_line
+from .object_tree import ObjectTree
+from .pipewire import CardTable, run_pactl
+
+log = logging.getLogger("bt.bluez")
+
+NO_DEVICE = "no such device on org.bluez"
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What :meth:`BluezBackend.execute` did. ``done`` is False for "would …" (no consent on a live
+    bus) and for failures (``error`` set). ``undo`` is the command that reverses a done change."""
+
+    command: Any
+    done: bool
+    description: str
+    error: str | None = None
+    undo: NegotiationCommand | None = None
+
+    def __str__(self) -> str:
+        return self.description if self.error is None else f"{self.description}: {self.error}"
+
+
+def _would(what: str) -> str:
+    return f"would {what} (pass apply=True / --apply to do it)"
+
+
+class Settings(Protocol):
+    """Read from the backend at each use, so changing them on a running backend takes effect."""
+
+    live: bool
+    pactl: str | None
+
+
+class Commands:
+    def __init__(
+        self,
+        tree: ObjectTree,
+        cards: CardTable,
+        announcer: Announcer,
+        connection: BluezConnection,
+        settings: Settings,
+    ):
+        self.tree = tree
+        self.cards = cards
+        self.announcer = announcer
+        self.connection = connection
+        self.settings = settings
+        self._old_alias: dict[str, str] = {}  # address -> alias before our first rename (for undo)
+
+    async def execute(self, command: NegotiationCommand, act: bool) -> CommandResult:
+        if isinstance(command, RenameDevice):
+            return await self._rename(command, act)
+        if isinstance(command, SwitchProfile):
+            return await self._switch_profile(command, act)
+        if isinstance(command, (ConnectDevice, DisconnectDevice)):
+            up = isinstance(command, ConnectDevice)
+            return await self._device_method(
+                command, command.key, act, f"{'connect' if up else 'disconnect'} {command.key}",
+                "Connect" if up else "Disconnect", "", [],
+                undo=DisconnectDevice(command.key) if up else ConnectDevice(command.key),
+            )
+        return CommandResult(command, False, repr(command), error="unsupported command")
+
+    async def profile_call(self, key: str, profile: str, up: bool, act: bool) -> CommandResult:
+        """``Device1.ConnectProfile``/``DisconnectProfile``; ``profile`` is a2dp, hfp or a UUID."""
+        uuid = {"a2dp": A2DP_SINK, "hfp": HFP_HF}.get(profile, profile)
+        verb = "connect" if up else "disconnect"
+        return await self._device_method(
+            (verb, key, profile), key, act, f"{verb} {profile} on {key}",
+            "ConnectProfile" if up else "DisconnectProfile", "s", [uuid],
+            detail=f"{verb} {profile} ({uuid}) on {key}",
+        )
+
+    async def _device_method(
+        self,
+        command: Any,
+        key: str,
+        act: bool,
+        label: str,
+        member: str,
+        signature: str,
+        body: list[Any],
+        *,
+        detail: str | None = None,
+        undo: NegotiationCommand | None = None,
+    ) -> CommandResult:
+        """Call a Device1 method. The description is ``label`` when there is no such device, else
+        ``detail`` (default ``label``) followed by the device's name."""
+        found = self.tree.find_device(key.upper())
+        if found is None:
+            return CommandResult(command, False, label, error=NO_DEVICE)
+        path, d = found
+        what = f"{detail or label} ({display_name(d)})"
+        if not act:
+            return CommandResult(command, False, _would(what))
+        try:
+            await self.connection.call(BLUEZ, path, DEVICE, member, signature, body)
+        except CALL_ERRORS as exc:
+            return CommandResult(command, False, what, error=one_line(exc))
+        return CommandResult(command, True, what, undo=undo)
+
+    # -- rename (BlueZ Alias) --------------------------------------------------------------------------
+    async def _rename(self, command: RenameDevice, act: bool) -> CommandResult:
+        address = command.key.upper()
+        found = self.tree.find_device(address)
+        if found is None:
+            return CommandResult(command, False, f"rename {command.key}", error=NO_DEVICE)
+        path, d = found
+        current = display_name(d)
+        remote = d.get("Name")
+        if command.name:
+            what = f'rename {address} from "{current}" to "{command.name}" (BlueZ Alias, local to this host)'
+        else:
+            what = f'restore {address}\'s own name "{remote or address.replace(":", "-")}" (clear the BlueZ Alias)'
+        if not act:
+            return CommandResult(command, False, _would(what))
+        # What undoes it: the alias we found before our first rename; an alias equal to the remote
+        # name is taken as "following Name" and undone with "".
+        if address not in self._old_alias:
+            follows_name = (remote is not None and current == remote) or (
+                remote is None and current == address.replace(":", "-")
+            )
+            self._old_alias[address] = "" if follows_name else current
+        undo = RenameDevice(command.key, self._old_alias[address])
+        try:
+            await self.connection.call(BLUEZ, path, PROPERTIES, "Set", "ssv", [DEVICE, "Alias", Variant("s", command.name)])
+        except CALL_ERRORS as exc:
+            return CommandResult(command, False, what, error=one_line(exc))
+        if undo.name == command.name:
+            self._old_alias.pop(address, None)  # back where we started
+        return CommandResult(command, True, what, undo=undo)
+
+    def previous_alias(self, key: str) -> str | None:
+        return self._old_alias.get(key.upper())
+
+    # -- profile switch (PipeWire card profile) ----------------------------------------------------------
+    async def _switch_profile(self, command: SwitchProfile, act: bool) -> CommandResult:
+        address = command.key.upper()
+        card = card_name(address)
+        base = {"a2dp": CARD_PROFILE_A2DP, "hfp": CARD_PROFILE_HFP, "none": CARD_PROFILE_OFF}.get(command.profile)
+        if base is None:
+            return CommandResult(command, False, f"switch {address}", error=f"unknown profile {command.profile!r}")
+        profile = base
+        if command.codec and command.profile != "none":
+            profile = f"{base}-{command.codec.replace('-', '_')}"
+        what = f"switch {address} to {command.profile}{' (' + command.codec + ')' if command.codec else ''}: PipeWire card {card} profile {profile}"
+        carrier = await self._profile_carrier(card)
+        if carrier is None:
+            return CommandResult(
+                command, False, what,
+                error=(
+                    "nothing can carry this out: audio profiles (A2DP vs HFP) are PipeWire's job, not BlueZ's "
+                    f"(BlueZ has no HFP transport), and no PipeWire card {card} was found "
+                    "(pactl missing, PipeWire not running, or the device is not connected)"
+                ),
+            )
+        if not act:
+            return CommandResult(command, False, _would(f"{what} via {carrier}"))
+        prev = self.cards.names.get(address)
+        undo = SwitchProfile(command.key, card_profile_to_profile(prev) or "a2dp") if prev else None  # type: ignore[arg-type]
+        try:
+            if carrier == "fake-pipewire":
+                await self.connection.call(
+                    FAKE_PIPEWIRE, FAKE_PIPEWIRE_PATH, FAKE_PIPEWIRE_IFACE, "SetCardProfile", "ss", [card, profile]
+                )
+            else:
+                await self._pactl("set-card-profile", card, profile)
+                # real PipeWire tells BlueZ clients nothing: note the new profile ourselves
+                self.cards.note(card, profile, command.codec or "")
+                self.announcer.reconcile_address(address)
+        except CALL_ERRORS as exc:
+            return CommandResult(command, False, what, error=one_line(exc))
+        return CommandResult(command, True, what, undo=undo)
+
+    async def _profile_carrier(self, card: str) -> str | None:
+        """Who can switch ``card``: "pactl" if it lists the card, else "fake-pipewire" on a private bus
+        where the fake's stand-in is running, else None."""
+        pactl = self.settings.pactl
+        if pactl and shutil.which(pactl):
+            try:
+                out = await self._pactl("list", "cards", "short")
+                if any(line.split("\t")[1:2] == [card] for line in out.splitlines()):
+                    return "pactl"
+            except BluezError as exc:
+                log.info("pactl unusable: %s", exc)
+        if not self.settings.live and self.connection.pw_owner is not None:
+            return "fake-pipewire"
+        return None
+
+    async def _pactl(self, *args: str) -> str:
+        pactl = self.settings.pactl
+        assert pactl
+        return await run_pactl(pactl, *args)

@@ -1,0 +1,313 @@
+"""The backend's D-Bus connection: connect and subscribe, keep the object tree in sync, survive.
+
+All incoming messages are handled synchronously in wire order by one handler, including the replies
+to ``GetNameOwner``/``GetManagedObjects`` (matched by serial), so a signal that arrives right after a
+snapshot is applied on top of it, never overwritten by it.
+
+Two things can go away: bluetoothd (``org.bluez`` changes owner: everything it said is void, and the
+new owner's tree is read again) and our own bus connection (the supervisor reconnects with
+exponential backoff and resyncs). The announcer's diffing turns either into only real changes.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Callable, Protocol
+
+from dbus_fast import BusType, DBusError, Message, MessageType
+from dbus_fast.aio import MessageBus
+from dbus_fast.errors import AuthError, InvalidAddressError
+
+from ..dbus_util import consume_result, disconnect
+from .announcer import Announcer
+from .constants import BLUEZ, DBUS, FAKE_PIPEWIRE, FAKE_PIPEWIRE_IFACE, FAKE_PIPEWIRE_PATH, OBJECT_MANAGER, PROPERTIES
+from .errors import BluezError, NoBus, NoPermission, NotConnected
+from .object_tree import ObjectTree
+from .pipewire import CardTable
+
+log = logging.getLogger("bt.bluez")
+
+DBUS_PATH = "/org/freedesktop/DBus"
+
+
+class Settings(Protocol):
+    """Read from the backend at each use, so changing them on a running backend takes effect."""
+
+    bus_address: str
+    live: bool
+    clock: Any
+    backoff: tuple[float, float]
+    call_timeout: float
+
+
+class BluezConnection:
+    def __init__(self, tree: ObjectTree, cards: CardTable, announcer: Announcer, settings: Settings):
+        self.tree = tree
+        self.cards = cards
+        self.announcer = announcer
+        self.settings = settings
+        self.bus: MessageBus | None = None
+        self.owner: str | None = None  # unique name owning org.bluez
+        self.pw_owner: str | None = None  # owner of the fake PipeWire (private buses only)
+        self._pending: dict[int, Callable[[Message], None]] = {}  # reply serial -> in-order handler
+        self._supervisor: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.reconnects = 0
+        self.resyncs = 0
+
+    # -- lifecycle ------------------------------------------------------------------------------------
+    async def open(self) -> None:
+        """Connect, subscribe, read the tree."""
+        self._stopping = False
+        await self._connect_and_sync()
+
+    def supervise(self) -> None:
+        """From now on, reconnect (and resync) whenever the connection drops."""
+        self._supervisor = asyncio.ensure_future(self._supervise())
+
+    async def close(self) -> None:
+        self._stopping = True
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            try:
+                await self._supervisor
+            except (asyncio.CancelledError, Exception):
+                pass
+            self._supervisor = None
+        bus, self.bus = self.bus, None
+        await disconnect(bus)
+
+    async def _connect_and_sync(self) -> None:
+        address = self.settings.bus_address
+        try:
+            bus = MessageBus(bus_address=address, bus_type=BusType.SYSTEM)
+        except InvalidAddressError as exc:
+            raise NoBus(f"invalid D-Bus address {address!r}: {exc}") from None
+        try:
+            await asyncio.wait_for(bus.connect(), 10)
+        except (FileNotFoundError, ConnectionRefusedError) as exc:
+            raise NoBus(f"no D-Bus system bus at {address} ({exc.strerror or exc})") from None
+        except PermissionError:
+            raise NoPermission(f"permission denied connecting to the system bus at {address}") from None
+        except AuthError as exc:
+            raise NoPermission(f"the system bus at {address} refused authentication: {exc}") from None
+        except (asyncio.TimeoutError, OSError) as exc:
+            raise NoBus(f"cannot connect to D-Bus at {address}: {exc}") from None
+        self.bus = bus
+        self._pending.clear()
+        bus.add_message_handler(self._handle)
+        rules = [
+            f"type='signal',sender='{DBUS}',interface='{DBUS}',member='NameOwnerChanged',arg0='{BLUEZ}'",
+            f"type='signal',sender='{BLUEZ}',interface='{OBJECT_MANAGER}',path='/'",
+            f"type='signal',sender='{BLUEZ}',interface='{PROPERTIES}',member='PropertiesChanged',path_namespace='/org/bluez'",
+        ]
+        if not self.settings.live:
+            rules += [
+                f"type='signal',sender='{DBUS}',interface='{DBUS}',member='NameOwnerChanged',arg0='{FAKE_PIPEWIRE}'",
+                f"type='signal',sender='{FAKE_PIPEWIRE}',interface='{FAKE_PIPEWIRE_IFACE}'",
+            ]
+        try:
+            for rule in rules:
+                await self.call(DBUS, DBUS_PATH, DBUS, "AddMatch", "s", [rule])
+        except DBusError as exc:
+            raise NoPermission(f"the bus refused a signal subscription ({exc.type}: {exc.text})") from None
+        await self._resync()
+
+    async def _supervise(self) -> None:
+        """Wait for the bus connection to drop; reconnect with exponential backoff and resync."""
+        while not self._stopping:
+            bus = self.bus
+            if bus is None:
+                return
+            try:
+                # shield: cancelling the supervisor must not cancel dbus-fast's own disconnect future
+                await asyncio.shield(bus.wait_for_disconnect())
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.info("bus connection lost: %s", exc)
+            if self._stopping:
+                return
+            log.warning("lost the D-Bus connection to %s; reconnecting", self.settings.bus_address)
+            delay, cap = self.settings.backoff
+            while not self._stopping:
+                await self.settings.clock.sleep(delay)
+                try:
+                    await self._connect_and_sync()
+                    self.reconnects += 1
+                    log.warning("reconnected to %s", self.settings.bus_address)
+                    break
+                except BluezError as exc:
+                    log.info("reconnect failed: %s", exc)
+                    delay = min(cap, delay * 2)
+
+    # -- calls ----------------------------------------------------------------------------------------
+    async def call(self, dest: str, path: str, iface: str, member: str, signature: str, body: list[Any]) -> Message:
+        """A method call; :class:`DBusError` for an error reply, :class:`NotConnected` without a bus."""
+        bus = self.bus
+        if bus is None or not bus.connected:
+            raise NotConnected(f"not connected to D-Bus at {self.settings.bus_address}")
+        msg = Message(destination=dest, path=path, interface=iface, member=member, signature=signature, body=body)
+        reply = await asyncio.wait_for(bus.call(msg), self.settings.call_timeout)
+        if reply.message_type is MessageType.ERROR:
+            raise DBusError(reply.error_name or "org.freedesktop.DBus.Error.Failed", reply.body[0] if reply.body else "")
+        return reply
+
+    async def _name_owner(self, name: str) -> str | None:
+        try:
+            reply = await self.call(DBUS, DBUS_PATH, DBUS, "GetNameOwner", "s", [name])
+        except DBusError:
+            return None
+        return reply.body[0] if reply.body and isinstance(reply.body[0], str) else None
+
+    def _send_ordered(self, msg: Message, callback: Callable[[Message], None]) -> None:
+        """Send a call whose reply is handled inside the message handler, in wire order with signals."""
+        bus = self.bus
+        assert bus is not None
+        msg.serial = bus.next_serial()
+        self._pending[msg.serial] = callback
+        bus.send(msg).add_done_callback(consume_result)
+
+    # -- resync -----------------------------------------------------------------------------------------
+    async def _resync(self) -> None:
+        """Ask who owns org.bluez, then read the whole tree. Both replies are applied where they fall
+        among the signals, so nothing a signal says is overwritten by an older snapshot."""
+        self.resyncs += 1
+        if not self.settings.live:
+            self.pw_owner = await self._name_owner(FAKE_PIPEWIRE)
+            if self.pw_owner:
+                await self._read_cards()
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def finish() -> None:
+            if not done.done():
+                done.set_result(None)
+
+        def on_objects(reply: Message) -> None:
+            if reply.message_type is MessageType.METHOD_RETURN and reply.signature == "a{oa{sa{sv}}}":
+                if reply.sender == self.owner and self.tree.replace(reply.body[0]):
+                    self.announcer.reconcile_all()
+            else:
+                log.warning("GetManagedObjects failed: %s", reply.body[0] if reply.body else reply.error_name)
+            finish()
+
+        def on_owner(reply: Message) -> None:
+            owner = None
+            if reply.message_type is MessageType.METHOD_RETURN and reply.signature == "s":
+                owner = reply.body[0] or None
+            self._set_owner(owner)
+            if owner is None:
+                finish()
+                return
+            self._send_ordered(
+                Message(destination=BLUEZ, path="/", interface=OBJECT_MANAGER, member="GetManagedObjects"), on_objects
+            )
+
+        self._send_ordered(
+            Message(destination=DBUS, path=DBUS_PATH, interface=DBUS, member="GetNameOwner", signature="s", body=[BLUEZ]),
+            on_owner,
+        )
+        bus = self.bus
+        assert bus is not None
+        inner = bus.wait_for_disconnect()
+        if isinstance(inner, asyncio.Future):
+            inner.add_done_callback(consume_result)  # dbus-fast's own future: retrieve its EOFError too
+        gone = asyncio.ensure_future(asyncio.shield(inner))
+        gone.add_done_callback(consume_result)
+        try:
+            await asyncio.wait([done, gone], timeout=self.settings.call_timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gone.cancel()
+        if not done.done():
+            done.cancel()
+            if bus.connected:
+                log.warning("reading the BlueZ object tree timed out")
+            else:
+                raise NotConnected(f"lost the D-Bus connection to {self.settings.bus_address} while reading BlueZ")
+
+    async def _resync_safely(self) -> None:
+        try:
+            await self._resync()
+        except Exception as exc:
+            log.warning("resync failed: %s", exc)
+
+    async def _read_cards(self) -> None:
+        try:
+            reply = await self.call(FAKE_PIPEWIRE, FAKE_PIPEWIRE_PATH, FAKE_PIPEWIRE_IFACE, "ListCards", "", [])
+        except DBusError as exc:
+            log.warning("fake PipeWire ListCards failed: %s", exc)
+            return
+        if reply.signature != "a(sss)":
+            return
+        self.cards.clear()
+        for card, profile, codec in reply.body[0]:
+            self.cards.note(card, profile, codec)
+
+    def _on_bluez_owner(self, new: str | None) -> None:
+        if new == self.owner:
+            return
+        if self.owner is not None:
+            log.warning("bluetoothd left the bus; dropping its devices")
+        self._set_owner(None)  # everything the old owner said is void
+        if new is not None:
+            log.warning("bluetoothd is back on the bus; resyncing")
+            self.owner = new
+            asyncio.ensure_future(self._resync_safely())
+
+    def _set_owner(self, owner: str | None) -> None:
+        if owner != self.owner or owner is None:
+            self.owner = owner
+            if owner is None:
+                self.tree.clear()
+                self.cards.clear()
+                self.announcer.reconcile_all()
+
+    # -- message handling (synchronous, in wire order) --------------------------------------------------
+    def _handle(self, msg: Message) -> None:
+        try:
+            mtype = msg.message_type
+            if mtype is MessageType.METHOD_RETURN or mtype is MessageType.ERROR:
+                cb = self._pending.pop(msg.reply_serial, None)
+                if cb is not None:
+                    cb(msg)
+            elif mtype is MessageType.SIGNAL:
+                self._on_signal(msg)
+        except Exception:  # a bad message must never take the backend down
+            log.exception("error handling %s %s.%s on %s", msg.message_type, msg.interface, msg.member, msg.path)
+
+    def _on_signal(self, msg: Message) -> None:
+        if msg.interface == DBUS and msg.member == "NameOwnerChanged" and msg.sender == DBUS:
+            if msg.signature == "sss":
+                name, _old, new = msg.body
+                if name == BLUEZ:
+                    self._on_bluez_owner(new or None)
+                elif name == FAKE_PIPEWIRE and not self.settings.live:
+                    self.pw_owner = new or None
+            return
+        if msg.sender is not None and msg.sender == self.pw_owner and msg.interface == FAKE_PIPEWIRE_IFACE:
+            if msg.member == "CardProfileChanged" and msg.signature == "sss":
+                address = self.cards.note(*msg.body)
+                if address:
+                    self.announcer.reconcile_address(address)
+            return
+        if msg.sender is None or msg.sender != self.owner:
+            return  # impostors: only bluetoothd's own signals describe its tree
+        if msg.interface == OBJECT_MANAGER and msg.path == "/":
+            if msg.member == "InterfacesAdded":
+                if msg.signature != "oa{sa{sv}}":
+                    log.warning("InterfacesAdded with signature %r ignored", msg.signature)
+                elif self.tree.add_interfaces(msg.body[0], msg.body[1]):
+                    self.announcer.reconcile_path(msg.body[0])
+            elif msg.member == "InterfacesRemoved":
+                if msg.signature != "oas":
+                    log.warning("InterfacesRemoved with signature %r ignored", msg.signature)
+                    return
+                removed = self.tree.remove_interfaces(msg.body[0], msg.body[1])
+                if removed is not None:
+                    self.announcer.reconcile_path(msg.body[0], removed)
+        elif msg.interface == PROPERTIES and msg.member == "PropertiesChanged":
+            path = msg.path or ""
+            if msg.signature != "sa{sv}as":
+                log.warning("PropertiesChanged with signature %r on %s ignored", msg.signature, msg.path)
+            elif self.tree.change_properties(path, *msg.body):
+                self.announcer.reconcile_path(path)
