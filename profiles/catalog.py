@@ -32,6 +32,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from . import continuity
 from .codecs import A2DP_CODECS, HFP_CODECS
 from .model import HfpCodecSupport, Kind, Model, Profile, Quirk, Transport
 from .platform import Platform, VersionRange
@@ -795,23 +796,19 @@ class Catalog:
         """Apple manufacturer data (company 0x004C, without the company id, as bleak's ``manufacturer_data[76]``
         gives it): a sequence of TLVs; the 0x07 proximity-pairing TLV of a genuine device has length 0x19 and
         prefix 0x01, and bytes 3-4 hold the product id little-endian (bluez-and-airpods §5.1, §5.2). Other
-        lengths (clones send 0x13) and prefixes (0x00, pairing mode) are not identified."""
+        lengths (clones send 0x13) and prefixes (0x00, pairing mode) are not identified. The walk is
+        :func:`profiles.continuity.proximity_pairing`, shared with the status decoder (``bt.adverts``)."""
         try:
             data = bytes(payload)
         except (TypeError, ValueError):
             return None
-        i = 0
-        while i + 2 <= len(data):
-            kind, length = data[i], data[i + 1]
-            body = data[i + 2:i + 2 + length]
-            if len(body) < length:
-                return None  # truncated TLV
-            if kind == 0x07:
-                if length != 0x19 or body[0] != 0x01:
-                    return None
-                return self.by_product_id(body[1] | (body[2] << 8), APPLE)
-            i += 2 + length
-        return None
+        try:
+            record = continuity.proximity_pairing(data)
+        except continuity.ContinuityError:
+            return None  # truncated record, clone length, pairing-mode prefix
+        if record is None:
+            return None
+        return self.by_product_id(continuity.product_id(record), APPLE)
 
     def generic_for_uuids(self, uuids: Iterable[str]) -> Model:
         """The generic model for a device the catalog does not know, from its service UUIDs

@@ -146,22 +146,13 @@ def build_parser() -> argparse.ArgumentParser:
     rules = sub.add_parser("rules", help="list every behaviour rule of the model with its source tag")
     rules.set_defaults(func=cmd_rules)
 
-    try:
-        from . import live
-    except ImportError:  # the live commands need the BlueZ backend
-        live = None
-    if live is not None and hasattr(live, "add_live_commands"):
-        live.add_live_commands(sub)
-    try:
-        from . import identify_cli
-        identify_cli.add_command(sub)
-    except ImportError:
-        pass
-    try:
-        from . import render_cli  # audio I/O (#6): routesim render
-        render_cli.add_command(sub)
-    except ImportError:
-        pass
+    # Commands that live in their own modules (each adds its subparser).
+    from . import identify_cli, live, render_cli, scan_cli
+
+    live.add_live_commands(sub)  # devices, watch, fake-bluez
+    identify_cli.add_command(sub)
+    scan_cli.add_command(sub)
+    render_cli.add_command(sub)
     return parser
 
 

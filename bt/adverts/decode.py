@@ -1,0 +1,207 @@
+"""Decode the status in an Apple proximity-pairing advert (Continuity type 0x07): pure, no bleak.
+
+Layout and bit meanings: bluez-and-airpods §5.2 (bytes) and §5.3 (bits and nibbles), where librepods
+``blemanager.cpp`` and CAPod ``DualApplePods.kt`` agree; worked examples §5.4. Every field below names
+its bits in :data:`LAYOUT`, each with its source. The 16 encrypted bytes (§5.5, exact percentages) need
+the per-device key fetched over AAP, so this decoder gives the public 10 % steps only.
+
+Byte indices count from the record's type byte (``07``), i.e. index into ``manufacturer_data[76]`` when
+the proximity record comes first; :func:`profiles.continuity.proximity_pairing` finds it wherever it is.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from profiles import continuity
+from profiles.continuity import ContinuityError
+from profiles.provenance import Source, Tag
+
+Side = Literal["left", "right"]
+Ear = Literal["in", "out"]
+
+_53 = Source(Tag.DEV, "bluez-and-airpods §5.3 (librepods blemanager.cpp, CAPod DualApplePods.kt agree)")
+_53_FM = Source(Tag.DEV, "bluez-and-airpods §5.3 (librepods, CAPod; furiousMAC's masks for the un-flipped case)")
+_52 = Source(Tag.DEV, "bluez-and-airpods §5.2 (furiousMAC, librepods, CAPod)")
+
+
+@dataclass(frozen=True, slots=True)
+class Bits:
+    """One field of the record: where it is, what it means, who says so."""
+
+    byte: int
+    mask: int
+    name: str
+    meaning: str
+    source: Source
+
+
+LAYOUT: tuple[Bits, ...] = (
+    Bits(3, 0xFF, "product_id", "bytes 3-4: product id, little-endian",
+         Source(Tag.DEV, "bluez-and-airpods §5.2, §4")),
+    Bits(5, 0x01, "two_active", "status bit 0: two AirPods active (not used here)",
+         Source(Tag.DEV, "bluez-and-airpods §5.3 (MagicPodsCore)")),
+    Bits(5, 0x02, "in_ear_a", "status bit 1: in-ear flag A (left when x = 0, right when x = 1)", _53),
+    Bits(5, 0x04, "both_in_case", "status bit 2: both pods in the case", _53),
+    Bits(5, 0x08, "in_ear_b", "status bit 3: in-ear flag B (right when x = 0, left when x = 1)", _53),
+    Bits(5, 0x10, "one_in_case", "status bit 4: one pod in the case", _53),
+    Bits(5, 0x20, "left_primary", "status bit 5: primary pod is left (1) or right (0); clear = flipped", _53),
+    Bits(5, 0x40, "broadcaster_in_case", "status bit 6: the broadcasting pod is in the case; "
+         "x = flipped XOR bit 6; microphone pod is left when bit 5 XOR bit 6", _53),
+    Bits(6, 0x0F, "pod_battery_low", "low nibble: left pod battery, right when flipped", _53),
+    Bits(6, 0xF0, "pod_battery_high", "high nibble: right pod battery, left when flipped", _53),
+    Bits(7, 0x10, "charging_0", "flags bit 0: left pod charging, right when flipped", _53_FM),
+    Bits(7, 0x20, "charging_1", "flags bit 1: right pod charging, left when flipped", _53_FM),
+    Bits(7, 0x40, "case_charging", "flags bit 2: case charging", _53_FM),
+    Bits(7, 0x80, "flags_bit_3", "flags bit 3: unexplained (set in §5.4 A and B with nobody charging)",
+         Source(Tag.DEV, "bluez-and-airpods §5.4 A")),
+    Bits(7, 0x0F, "case_battery", "low nibble: case battery (librepods' doc says the high nibble; its code and "
+         "every other source use the low one)", _53),
+    Bits(8, 0x07, "lid_counter", "lid byte bits 0-2: open counter", Source(Tag.DEV, "bluez-and-airpods §5.2")),
+    Bits(8, 0x08, "lid_closed", "lid byte bit 3: closed (1) / open (0), meaningful only while the broadcasting "
+         "pod is in the case (status bit 6)", Source(Tag.DEV, "bluez-and-airpods §5.2, §5.4 A and C")),
+    Bits(9, 0xFF, "color", "colour code", _52),
+    Bits(10, 0xFF, "connection_state", "connection state",
+         Source(Tag.DEV, "bluez-and-airpods §5.2 (librepods, CAPod)")),
+)
+
+#: Our choices where the sources differ or say nothing.
+CHOICES: dict[str, Source] = {
+    "scale": Source(Tag.INF, "nibble n in 0-10 is n x 10 % as librepods and CAPod (OpenPods shows n x 10 + 5); "
+                             "bluez-and-airpods §5.3"),
+    "over_100": Source(Tag.INF, "nibbles 11-14 ('have seen > 100 %', furiousMAC) read as 100 %, as CAPod clamps and "
+                                "librepods' doc says; bluez-and-airpods §5.3"),
+    "unknown": Source(Tag.DEV, "nibble 0xF is unknown or not present (e.g. the case with no pod in it); "
+                               "bluez-and-airpods §5.3"),
+    "lid": Source(Tag.INF, "lid state reported only while status bit 6 (broadcaster in the case) is set, as §5.4 A "
+                           "(meaningless) and C (counts) read it; otherwise None"),
+    "which_pod_in_case": Source(Tag.INF, "bit 4 says one pod is in the case but no source says which; not guessed"),
+    "encrypted": Source(Tag.INF, "the 16 encrypted bytes (§5.5) need the AAP proximity key; not decoded"),
+}
+
+COLORS = {  # byte 9 (bluez-and-airpods §5.2: furiousMAC, librepods and CAPod agree)
+    0x00: "white", 0x01: "black", 0x02: "red", 0x03: "blue", 0x04: "pink", 0x05: "grey", 0x06: "silver",
+    0x07: "gold", 0x08: "rose gold", 0x09: "space grey", 0x0A: "dark blue", 0x0B: "light blue", 0x0C: "yellow",
+}
+
+CONNECTION_STATES = {  # byte 10 (bluez-and-airpods §5.2: librepods, CAPod; OpenPods #34 saw 4 <-> 5)
+    0x00: "disconnected", 0x04: "idle", 0x05: "music", 0x06: "call", 0x07: "ringing", 0x09: "hanging up",
+}
+
+
+def level(nibble: int) -> int | None:
+    """A battery nibble as a percentage: 0-10 -> n x 10, 11-14 -> 100, 0xF -> None (:data:`CHOICES`)."""
+    if nibble == 0xF:
+        return None
+    return min(nibble, 10) * 10
+
+
+@dataclass(frozen=True, slots=True)
+class ProximityStatus:
+    """What one proximity-pairing advert says, sides already un-flipped."""
+
+    product_id: int
+    model: Any = field(repr=False)  # profiles.model.Model, or None when the catalog does not know the product id
+    left: int | None  # battery %, in 10 % steps; None = unknown / pod absent
+    right: int | None
+    case: int | None
+    left_charging: bool
+    right_charging: bool
+    case_charging: bool
+    left_in_ear: bool
+    right_in_ear: bool
+    pods_in_case: int  # 0, 1 or 2 (status bits 2 and 4; which pod when only one is not known)
+    broadcaster_in_case: bool  # status bit 6
+    lid_open: bool | None  # None unless the broadcaster is in the case (the only time bit 3 counts)
+    lid_counter: int
+    primary: Side  # status bit 5
+    microphone: Side  # bit 5 XOR bit 6
+    color: int
+    connection_state: int
+    record: bytes = field(repr=False)  # the 27 bytes, from the type byte
+
+    @property
+    def flipped(self) -> bool:
+        return self.primary == "right"
+
+    @property
+    def model_id(self) -> str | None:
+        return self.model.id if self.model is not None else None
+
+    @property
+    def color_name(self) -> str | None:
+        return COLORS.get(self.color)
+
+    @property
+    def connection_state_name(self) -> str | None:
+        return CONNECTION_STATES.get(self.connection_state)
+
+    def ears(self) -> tuple[Ear, Ear] | None:
+        """("in"/"out", "in"/"out") for left and right, or None when the model has no ear detection (or is
+        unknown): then the bits mean nothing (the catalog's ``in_ear_detection``)."""
+        if self.model is None or not getattr(self.model, "in_ear_detection", False):
+            return None
+        return ("in" if self.left_in_ear else "out", "in" if self.right_in_ear else "out")
+
+    def batteries(self) -> tuple[int | None, int | None, int | None]:
+        """(left, right, case) restricted to the parts the model reports (the catalog's ``battery``); all
+        None for an unknown model or one with a single battery, whose nibble the references do not place."""
+        parts = set(getattr(self.model, "battery", ()) or ())
+        return (
+            self.left if "left" in parts else None,
+            self.right if "right" in parts else None,
+            self.case if "case" in parts else None,
+        )
+
+
+def decode_proximity(payload: bytes | bytearray | memoryview, catalog: Any = None) -> ProximityStatus | None:
+    """Decode Apple manufacturer data (company id stripped, bleak's ``manufacturer_data[76]``).
+
+    Returns None when the data carry no proximity-pairing record (another Continuity message). Raises
+    :class:`profiles.continuity.ContinuityError` (a ValueError) with a one-line reason for data that cannot
+    be read: not bytes, a truncated record, a 0x07 record of another length (clones) or prefix (pairing
+    mode). ``catalog`` resolves the model from the product id (default: the bundled catalog)."""
+    record = continuity.proximity_pairing(payload)
+    if record is None:
+        return None
+    if catalog is None:
+        from profiles.catalog import default_catalog
+
+        catalog = default_catalog()
+    model = catalog.from_advertisement(record)  # the catalog's own resolution: one reading of bytes 3-4
+
+    status, pods, flags_case, lid = record[5], record[6], record[7], record[8]
+    flipped = not status & 0x20  # bit 5 clear: the right pod is primary (§5.3)
+    in_case = bool(status & 0x40)  # bit 6
+    bit1, bit3 = bool(status & 0x02), bool(status & 0x08)
+    x = flipped != in_case  # x = flipped XOR bit 6 (§5.3)
+    low, high = pods & 0x0F, pods >> 4
+    flags = flags_case >> 4
+    charging_0, charging_1 = bool(flags & 0x1), bool(flags & 0x2)
+    return ProximityStatus(
+        product_id=continuity.product_id(record),
+        model=model,
+        left=level(high if flipped else low),
+        right=level(low if flipped else high),
+        case=level(flags_case & 0x0F),
+        left_charging=charging_1 if flipped else charging_0,
+        right_charging=charging_0 if flipped else charging_1,
+        case_charging=bool(flags & 0x4),
+        left_in_ear=bit3 if x else bit1,
+        right_in_ear=bit1 if x else bit3,
+        pods_in_case=2 if status & 0x04 else 1 if status & 0x10 else 0,
+        broadcaster_in_case=in_case,
+        lid_open=(not lid & 0x08) if in_case else None,
+        lid_counter=lid & 0x07,
+        primary="right" if flipped else "left",
+        microphone="left" if bool(status & 0x20) != in_case else "right",
+        color=record[9],
+        connection_state=record[10],
+        record=record,
+    )
+
+
+__all__ = [
+    "CHOICES", "COLORS", "CONNECTION_STATES", "ContinuityError", "LAYOUT", "Bits", "ProximityStatus",
+    "decode_proximity", "level",
+]

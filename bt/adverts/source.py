@@ -1,0 +1,268 @@
+"""Apple proximity adverts as accessory events: an asyncio source on bleak's ``BleakScanner``.
+
+Every advert bleak reports (its detection callback) whose Apple manufacturer data hold a
+proximity-pairing record is decoded (:mod:`.decode`) and, once paired to a device key, turned into
+:class:`bt.events.BatteryChanged` and :class:`bt.events.EarsChanged`, each only when its values change.
+
+**Pairing an advert to a device is by model [INF].** AirPods advertise from random, rotating addresses
+that are not the BR/EDR identity address BlueZ keys the connected device on (bluez-and-airpods §7,
+"Consequences"); resolving them needs the IRK, fetched over AAP (§5.5), which routesim does not do. So an
+advert of model M goes to:
+
+1. the key the user named for M (``hints={"airpods-pro-2": "AA:BB:…"}``), else
+2. the one accessory of model M that ``accessories()`` lists (e.g. ``BluezBackend.announced``), else
+3. nobody: with no accessory of that model, or two of them, the advert is dropped (logged once).
+
+Consequences, all [INF]: someone else's AirPods of the same model nearby can be taken for ours. Two
+things limit that: ``min_rssi`` drops faint adverts, and a key stays with the advertising address it
+last heard for ``address_hold`` seconds (30 s, the time BlueZ keeps a temporary device, §7), so a
+neighbour's adverts do not alternate with ours while ours are heard; an address rotation is accepted
+once the old address has been silent that long.
+
+Lid and connection state are not turned into events [INF]: whether the device is connected is BlueZ's
+to say (``bt.bluez``); an advert-driven ``CaseChanged`` would connect or disconnect the phone model
+behind BlueZ's back. ``routesim scan`` shows them.
+
+bleak reads the bus address only from ``DBUS_SYSTEM_BUS_ADDRESS``, once per event loop (§7): passing
+``bus_address`` sets that variable for this process before the scanner's first use.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any, AsyncIterator, Callable, Mapping
+
+from bleak import BleakScanner
+from bleak.exc import BleakBluetoothNotAvailableError, BleakBluetoothNotAvailableReason, BleakError
+from dbus_fast import DBusError
+
+from profiles.continuity import APPLE, ContinuityError
+
+from ..bluez.errors import BluezError, NoAdapter, NoPermission, one_line
+from ..events import AccessoryEvent, AccessoryInfo, BatteryChanged, EarsChanged
+from .decode import ProximityStatus, decode_proximity
+
+log = logging.getLogger("bt.adverts")
+
+DEFAULT_SYSTEM_BUS = "unix:path=/var/run/dbus/system_bus_socket"
+
+
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    """One Apple advert as bleak reported it: decoded (``status``), or why it could not be (``error``)."""
+
+    address: str
+    rssi: int
+    status: ProximityStatus | None
+    error: str | None
+    data: bytes  # manufacturer_data[76]
+
+
+class AdvertSource:
+    """Accessory events from Apple proximity adverts; usable like the BlueZ backend::
+
+        async with AdvertSource(clock=WallClock(), accessories=backend.announced) as adverts:
+            await manager.run(backend.events(), adverts.events())
+
+    ``hints``: model id -> device key, the user's word for which device a model's adverts belong to.
+    ``accessories``: returns the connected accessories by key (their ``model_id`` pairs adverts).
+    ``on_advert``: called with every Apple proximity :class:`Sighting` (also malformed ones), before pairing.
+    ``on_event``: called with every event, in order (in addition to :meth:`events`).
+    ``preflight``: check bus, bluetoothd and adapter first through :mod:`bt.bluez`, for its one-line errors.
+    """
+
+    def __init__(
+        self,
+        bus_address: str | None = None,
+        *,
+        clock: Any,
+        catalog: Any = None,
+        hints: Mapping[str, str] | None = None,
+        accessories: Callable[[], Mapping[str, AccessoryInfo]] | None = None,
+        on_advert: Callable[[Sighting], None] | None = None,
+        on_event: Callable[[AccessoryEvent], None] | None = None,
+        min_rssi: int | None = None,
+        address_hold: float = 30.0,
+        adapter: str | None = None,
+        preflight: bool = True,
+    ):
+        if catalog is None:
+            from profiles.catalog import default_catalog
+
+            catalog = default_catalog()
+        self.bus_address = bus_address or os.environ.get("DBUS_SYSTEM_BUS_ADDRESS") or DEFAULT_SYSTEM_BUS
+        self._set_env = bus_address is not None
+        self.clock = clock
+        self.catalog = catalog
+        self.hints = dict(hints or {})
+        self.accessories = accessories
+        self.on_advert = on_advert
+        self.min_rssi = min_rssi
+        self.address_hold = address_hold
+        self.adapter = adapter
+        self.preflight = preflight
+        self._listeners: list[Callable[[AccessoryEvent], None]] = [on_event] if on_event else []
+        self._queue: asyncio.Queue[AccessoryEvent | None] = asyncio.Queue()
+        self._scanner: BleakScanner | None = None
+        self._battery: dict[str, tuple[int | None, int | None, int | None]] = {}
+        self._ears: dict[str, tuple[str, str]] = {}
+        self._owner: dict[str, tuple[str, float]] = {}  # key -> (advertising address, last heard)
+        self._unpaired: set[tuple[str, str]] = set()  # (model id, why) already logged
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+    async def start(self) -> "AdvertSource":
+        """Start scanning. Raises :class:`bt.bluez.BluezError` subclasses with one-line messages (no bus, no
+        permission, no bluetoothd, no adapter, adapter powered off)."""
+        if self._set_env:
+            os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = self.bus_address
+        if self.preflight:
+            await self._preflight()
+        kwargs: dict[str, Any] = {"bluez": {"adapter": self.adapter}} if self.adapter else {}
+        scanner = BleakScanner(detection_callback=self._on_advert, **kwargs)
+        try:
+            await scanner.start()
+        except BleakBluetoothNotAvailableError as exc:
+            raise _not_available(exc) from None
+        except DBusError as exc:
+            raise BluezError(f"BlueZ refused to scan: {one_line(exc)}") from None
+        except BleakError as exc:
+            raise BluezError(f"cannot scan: {exc}") from None
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:  # bleak indexes BlueZ's values directly
+            raise BluezError(f"bleak could not read BlueZ's adapter: {type(exc).__name__}: {exc}") from None
+        self._scanner = scanner
+        return self
+
+    async def stop(self) -> None:
+        scanner, self._scanner = self._scanner, None
+        if scanner is not None:
+            try:
+                await scanner.stop()
+            except (BleakError, DBusError, OSError, asyncio.TimeoutError) as exc:  # the bus may be gone already
+                log.info("stopping the scanner: %s", exc)
+        self._queue.put_nowait(None)
+
+    async def __aenter__(self) -> "AdvertSource":
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def _preflight(self) -> None:
+        from ..bluez import BluezBackend
+
+        backend = BluezBackend(self.bus_address, catalog=self.catalog, clock=self.clock, reconnect=False, pactl=None)
+        await backend.start(require_bluetoothd=True, require_adapter=True)
+        await backend.stop()
+
+    # -- events ----------------------------------------------------------------------------------------
+    def add_listener(self, callback: Callable[[AccessoryEvent], None]) -> None:
+        self._listeners.append(callback)
+
+    @property
+    def queue(self) -> "asyncio.Queue[AccessoryEvent | None]":
+        """Events in order; ``None`` after :meth:`stop`."""
+        return self._queue
+
+    async def events(self) -> AsyncIterator[AccessoryEvent]:
+        while True:
+            event = await self._queue.get()
+            if event is None:
+                return
+            yield event
+
+    def __aiter__(self) -> AsyncIterator[AccessoryEvent]:
+        return self.events()
+
+    # -- adverts ---------------------------------------------------------------------------------------
+    def _on_advert(self, device: Any, adv: Any) -> None:
+        """bleak's detection callback: runs inside bleak's D-Bus message handler, so it never raises."""
+        try:
+            self.handle(str(device.address), adv.rssi, adv.manufacturer_data.get(APPLE))
+        except Exception:  # untrusted input must not take the scanner down
+            log.exception("advert from %s could not be handled", getattr(device, "address", "?"))
+
+    def handle(self, address: str, rssi: int, data: bytes | None) -> None:
+        """One advert: decode, report the sighting, pair, emit what changed."""
+        if data is None:
+            return  # not Apple
+        data = bytes(data)
+        try:
+            status = decode_proximity(data, self.catalog)
+        except ContinuityError as exc:
+            log.debug("advert from %s: %s", address, exc)
+            self._sighting(Sighting(address, rssi, None, str(exc), data))
+            return
+        if status is None:
+            return  # another Continuity message (Nearby Info, Find My …)
+        self._sighting(Sighting(address, rssi, status, None, data))
+        if self.min_rssi is not None and rssi < self.min_rssi:
+            return
+        key = self._pair(status, address)
+        if key is None:
+            return
+        battery = status.batteries()
+        if any(v is not None for v in battery) and self._battery.get(key) != battery:
+            self._battery[key] = battery
+            self._emit(BatteryChanged(key, *battery))
+        ears = status.ears()
+        if ears is not None and self._ears.get(key) != ears:
+            self._ears[key] = ears
+            self._emit(EarsChanged(key, *ears))
+
+    def _sighting(self, sighting: Sighting) -> None:
+        if self.on_advert is not None:
+            self.on_advert(sighting)
+
+    def _pair(self, status: ProximityStatus, address: str) -> str | None:
+        model_id = status.model_id
+        if model_id is None:
+            return None
+        key = self.hints.get(model_id)
+        if key is None and self.accessories is not None:
+            keys = [k for k, info in self.accessories().items() if info.model_id == model_id]
+            if len(keys) == 1:
+                key = keys[0]
+            else:
+                self._note_unpaired(model_id, "two or more connected devices of this model; name one with a hint"
+                                    if keys else "no connected device of this model")
+                return None
+        if key is None:
+            self._note_unpaired(model_id, "no connected device of this model")
+            return None
+        now = self.clock.now()
+        owner = self._owner.get(key)
+        if owner is not None and owner[0] != address and now - owner[1] < self.address_hold:
+            return None  # another device of the same model while ours is still heard
+        self._owner[key] = (address, now)
+        return key
+
+    def _note_unpaired(self, model_id: str, why: str) -> None:
+        if (model_id, why) not in self._unpaired:
+            self._unpaired.add((model_id, why))
+            log.info("adverts of %s go to no device: %s", model_id, why)
+
+    def _emit(self, event: AccessoryEvent) -> None:
+        log.debug("event %s", event)
+        self._queue.put_nowait(event)
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:
+                log.exception("event listener failed on %s", event)
+
+
+def _not_available(exc: BleakBluetoothNotAvailableError) -> BluezError:
+    reason = exc.reason
+    if reason is BleakBluetoothNotAvailableReason.POWERED_OFF:
+        return NoAdapter("the Bluetooth adapter is powered off (bluetoothctl power on)")
+    if reason is BleakBluetoothNotAvailableReason.NO_BLE_CENTRAL_ROLE:
+        return NoAdapter("no Bluetooth adapter can scan for LE adverts (none has the central role)")
+    if reason in (BleakBluetoothNotAvailableReason.DENIED_BY_SYSTEM, BleakBluetoothNotAvailableReason.DENIED_BY_USER):
+        return NoPermission(f"Bluetooth access denied: {exc.args[0]}")
+    return NoAdapter("no Bluetooth adapter: BlueZ lists no org.bluez.Adapter1 (is the controller present and not "
+                     "rfkill-blocked?)")
+
+
+__all__ = ["AdvertSource", "Sighting"]
