@@ -15,7 +15,8 @@ import signal
 import sys
 from typing import Any, Callable
 
-from bt.events import AccessoryEvent, BatteryChanged, Connected, Disconnected, NegotiationCommand, ProfileChanged, Renamed
+from bt.events import (AccessoryEvent, BatteryChanged, Connected, Disconnected, EarsChanged, NegotiationCommand,
+                       ProfileChanged, Renamed)
 from .clock import WallClock
 
 
@@ -41,6 +42,9 @@ def add_live_commands(subparsers: Any) -> None:
     watch.add_argument("--apply", action="store_true",
                        help="on a live bus, carry out the A2DP/HFP profile switches the route policy asks for "
                             "(without it they are printed as 'would switch')")
+    watch.add_argument("--adverts", action="store_true",
+                       help="also scan Apple proximity adverts (bleak) for battery and in-ear state of the "
+                            "connected AirPods/Beats: both buds out moves the route, as on a phone")
     watch.add_argument("--call-at", type=float, metavar="SECONDS",
                        help="the app starts an outgoing CallKit call this many seconds after the watch starts "
                             "(the call moves a headset to HFP; see `routesim run fixtures/scenarios/calls`)")
@@ -102,6 +106,8 @@ def format_event(event: AccessoryEvent) -> str:
     if isinstance(event, BatteryChanged):
         parts = [f"{k} {v}%" for k, v in (("left", event.left), ("right", event.right), ("case", event.case)) if v is not None]
         return f"battery       {event.key}  {', '.join(parts) or 'unknown'}"
+    if isinstance(event, EarsChanged):
+        return f"ears          {event.key}  left {event.left or '?'}, right {event.right or '?'}"
     if isinstance(event, ProfileChanged):
         return f"profile       {event.key}  {event.profile}{' (' + event.codec + ')' if event.codec else ''}"
     return f"{type(event).__name__:13} {event}"
@@ -248,6 +254,7 @@ def cmd_watch(args: argparse.Namespace, on_event: Callable[[AccessoryEvent], Non
     except ValueError as exc:
         return _fail(str(exc))
     return _run(watch(args.bus, apply=args.apply, on_event=hook, verbose=args.verbose,
+                      adverts=getattr(args, "adverts", False),
                       header=f"session: category {args.category}, mode {args.mode}, options {' '.join(args.options) or '-'}"))
 
 
@@ -260,6 +267,7 @@ async def watch(
     header: str | None = None,
     out: Callable[[str], None] = print,
     ready: "asyncio.Future[Any] | None" = None,
+    adverts: bool = False,
 ) -> int:
     """Print every accessory event until cancelled; ``on_event`` sees each one after it is printed."""
     from bt.bluez import BluezBackend, BluezError
@@ -298,11 +306,25 @@ async def watch(
     early, held = held or [], None
     for event in early:
         handle(event)
+    scanner = None
+    if adverts:
+        from bt.adverts import AdvertSource
+
+        scanner = AdvertSource(bus, clock=WallClock(), accessories=backend.announced, on_event=handle,
+                               preflight=False)
+        try:
+            await scanner.start()
+        except BluezError as exc:
+            await backend.stop()
+            return _fail(str(exc))
+        out("scanning Apple proximity adverts for battery and in-ear state (paired to devices by model)")
     if ready is not None and not ready.done():
         ready.set_result(backend)
     try:
         await asyncio.Event().wait()  # until Ctrl-C / cancellation
     finally:
+        if scanner is not None:
+            await scanner.stop()
         await backend.stop()
     return 0
 

@@ -85,3 +85,39 @@ async def test_watch_feeds_the_session_model_and_a_call_moves_the_airpods_to_hfp
     assert positions == sorted(positions), text
     # The HFP switch reached the (fake) device, as the negotiation command it is.
     assert f"switch {AIRPODS} to hfp" in text
+
+
+async def test_watch_with_adverts_moves_the_route_when_both_buds_come_out(fake, private_bus, airpods, monkeypatch):
+    """Ear detection on a rig: the connected AirPods' proximity adverts say both buds are out, and the
+    session model moves the route on with oldDeviceUnavailable (scenario-format decisions on earbuds)."""
+    from bt.fake_bluez import APPLE, proximity_pairing
+    from routes.live import SessionFeed
+
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", private_bus.address)  # bleak reads only this
+    fake.add_device(airpods, connected=True)
+    pods_le = "5E:11:22:33:44:55"  # the rotating random address AirPods advertise from
+    fake.add_advert(pods_le, {APPLE: proximity_pairing(0x2014, left=100, right=90)})
+    lines: list[str] = []
+    feed = SessionFeed("playback", "default", (), "ios-26.0", out=lines.append)
+    ready = asyncio.get_running_loop().create_future()
+    task = asyncio.ensure_future(watch(private_bus.address, on_event=feed, out=lines.append, ready=ready,
+                                       adverts=True))
+    await asyncio.wait_for(ready, 3)
+    for _ in range(200):
+        if any(line.startswith("battery") and "right 90%" in line for line in lines):
+            break
+        await asyncio.sleep(0.01)
+    fake.update_advert(pods_le, {APPLE: proximity_pairing(0x2014, left=100, right=90, left_in_ear=False,
+                                                          right_in_ear=False)})
+    for _ in range(200):
+        if any("oldDeviceUnavailable" in line for line in lines):
+            break
+        await asyncio.sleep(0.01)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    text = "\n".join(lines)
+    assert "could not apply" not in text, text
+    assert f"ears          {AIRPODS}  left out, right out" in text, text
+    assert text.index("out[bluetoothA2DP]") < text.index("routeChange(reason=oldDeviceUnavailable"), text
+    assert text.rstrip().endswith("out[builtInSpeaker]  (48000 Hz)") or "out[builtInSpeaker]" in text.split(
+        "oldDeviceUnavailable")[-1], text
