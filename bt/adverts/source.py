@@ -32,7 +32,7 @@ import asyncio
 import logging
 import os
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Callable, Mapping
+from typing import Any, Callable, Mapping
 
 from bleak import BleakScanner
 from bleak.exc import BleakBluetoothNotAvailableError, BleakBluetoothNotAvailableReason, BleakError
@@ -41,6 +41,7 @@ from dbus_fast import DBusError
 from profiles.continuity import APPLE, ContinuityError
 
 from ..bluez.errors import BluezError, NoAdapter, NoPermission, one_line
+from ..event_stream import EventStream
 from ..events import AccessoryEvent, AccessoryInfo, BatteryChanged, EarsChanged
 from .decode import ProximityStatus, decode_proximity
 
@@ -60,7 +61,7 @@ class Sighting:
     data: bytes  # manufacturer_data[76]
 
 
-class AdvertSource:
+class AdvertSource(EventStream):
     """Accessory events from Apple proximity adverts; usable like the BlueZ backend::
 
         async with AdvertSource(clock=WallClock(), accessories=backend.announced) as adverts:
@@ -103,8 +104,7 @@ class AdvertSource:
         self.address_hold = address_hold
         self.adapter = adapter
         self.preflight = preflight
-        self._listeners: list[Callable[[AccessoryEvent], None]] = [on_event] if on_event else []
-        self._queue: asyncio.Queue[AccessoryEvent | None] = asyncio.Queue()
+        EventStream.__init__(self, on_event)
         self._scanner: BleakScanner | None = None
         self._battery: dict[str, tuple[int | None, int | None, int | None]] = {}
         self._ears: dict[str, tuple[str, str]] = {}
@@ -141,7 +141,7 @@ class AdvertSource:
                 await scanner.stop()
             except (BleakError, DBusError, OSError, asyncio.TimeoutError) as exc:  # the bus may be gone already
                 log.info("stopping the scanner: %s", exc)
-        self._queue.put_nowait(None)
+        self._end_stream()
 
     async def __aenter__(self) -> "AdvertSource":
         return await self.start()
@@ -157,23 +157,7 @@ class AdvertSource:
         await backend.stop()
 
     # -- events ----------------------------------------------------------------------------------------
-    def add_listener(self, callback: Callable[[AccessoryEvent], None]) -> None:
-        self._listeners.append(callback)
 
-    @property
-    def queue(self) -> "asyncio.Queue[AccessoryEvent | None]":
-        """Events in order; ``None`` after :meth:`stop`."""
-        return self._queue
-
-    async def events(self) -> AsyncIterator[AccessoryEvent]:
-        while True:
-            event = await self._queue.get()
-            if event is None:
-                return
-            yield event
-
-    def __aiter__(self) -> AsyncIterator[AccessoryEvent]:
-        return self.events()
 
     # -- adverts ---------------------------------------------------------------------------------------
     def _on_advert(self, device: Any, adv: Any) -> None:
@@ -243,14 +227,6 @@ class AdvertSource:
             self._unpaired.add((model_id, why))
             log.info("adverts of %s go to no device: %s", model_id, why)
 
-    def _emit(self, event: AccessoryEvent) -> None:
-        log.debug("event %s", event)
-        self._queue.put_nowait(event)
-        for listener in list(self._listeners):
-            try:
-                listener(event)
-            except Exception:
-                log.exception("event listener failed on %s", event)
 
 
 def _not_available(exc: BleakBluetoothNotAvailableError) -> BluezError:

@@ -8,13 +8,13 @@ would do. On a private bus made by routesim they always act.
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
-from typing import Any, AsyncIterator, Callable
+from typing import Any, Callable
 
 from dbus_fast.aio import MessageBus
 
+from ..event_stream import EventStream
 from ..events import AccessoryEvent, AccessoryInfo, NegotiationCommand
 from ..fake_bluez.privatebus import is_private_bus
 from .announcer import Announcer
@@ -32,7 +32,7 @@ log = logging.getLogger("bt.bluez")
 DEFAULT_SYSTEM_BUS = "unix:path=/var/run/dbus/system_bus_socket"
 
 
-class BluezBackend:
+class BluezBackend(EventStream):
     """Accessory events from BlueZ, and negotiation commands carried out on it.
 
     ``bus_address``: a D-Bus address; default ``$DBUS_SYSTEM_BUS_ADDRESS`` or the system socket.
@@ -61,8 +61,7 @@ class BluezBackend:
         self.call_timeout = call_timeout
         self.pactl = pactl
         self.degrade_grace = degrade_grace
-        self._listeners: list[Callable[[AccessoryEvent], None]] = [on_event] if on_event else []
-        self._queue: asyncio.Queue[AccessoryEvent | None] = asyncio.Queue()
+        EventStream.__init__(self, on_event)
         # the parts read the settings above from self at each use
         self._tree = ObjectTree()
         self._cards = CardTable()
@@ -89,7 +88,7 @@ class BluezBackend:
     async def stop(self) -> None:
         self._announcer.cancel_timers()
         await self._connection.close()
-        self._queue.put_nowait(None)
+        self._end_stream()
 
     async def __aenter__(self) -> "BluezBackend":
         return await self.start()
@@ -97,20 +96,6 @@ class BluezBackend:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
-    def add_listener(self, callback: Callable[[AccessoryEvent], None]) -> None:
-        self._listeners.append(callback)
-
-    @property
-    def queue(self) -> "asyncio.Queue[AccessoryEvent | None]":
-        """Events in order; ``None`` after :meth:`stop`."""
-        return self._queue
-
-    async def events(self) -> AsyncIterator[AccessoryEvent]:
-        while True:
-            event = await self._queue.get()
-            if event is None:
-                return
-            yield event
 
     @property
     def connected(self) -> bool:
@@ -167,11 +152,3 @@ class BluezBackend:
         """The alias a device had before routesim first renamed it ("" = it followed its own name)."""
         return self._commands.previous_alias(key)
 
-    def _emit(self, event: AccessoryEvent) -> None:
-        log.debug("event %s", event)
-        self._queue.put_nowait(event)
-        for listener in list(self._listeners):
-            try:
-                listener(event)
-            except Exception:
-                log.exception("event listener failed on %s", event)
