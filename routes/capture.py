@@ -104,10 +104,7 @@ def attach(run) -> None:
 
 
 def _capture(run) -> Capture:
-    capture = getattr(run, "capture", None)
-    if capture is None:
-        raise StepError("the capture model is not attached to this run")
-    return capture
+    return run.attached("capture")
 
 
 HANDLERS = {

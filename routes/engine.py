@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .config import CHAT_MODES, Configuration
-from .errors import AppException, StepError
+from .errors import AppException
 from .policy import Decision
 from .session import Phone
 
@@ -215,10 +215,7 @@ def attach(run) -> None:
 
 
 def _engine(run) -> Engine:
-    engine = getattr(run, "engine", None)
-    if engine is None:
-        raise StepError("the engine model is not attached to this run")
-    return engine
+    return run.attached("engine")
 
 
 def _handler(method: str, unpack=lambda a: (a,)):

@@ -81,6 +81,8 @@ def _run(coro: Any) -> int:
         task = asyncio.ensure_future(coro)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
+            # add_signal_handler is missing on some event loops (Windows) and outside the main thread;
+            # Ctrl-C then arrives as KeyboardInterrupt instead, which _run handles too.
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, task.cancel)
         try:

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import SessionError, StepError
+from .errors import SessionError
 from .session import Phone
 
 EMPTY_M4A_BYTES = 552          # the report's file: the container with no audio packets [DEV §10.3]
@@ -120,9 +120,7 @@ def attach(run) -> None:
 
 
 def _record(run, arg: dict[str, Any]) -> None:
-    recorder = getattr(run, "recorder", None)
-    if recorder is None:
-        raise StepError("the recorder model is not attached to this run")
+    recorder = run.attached("recorder")
     run.manager.call(recorder.record, arg["format"], float(arg["sampleRate"]), int(arg["channels"]),
                      float(arg["duration"]), run.clock.advance)
 

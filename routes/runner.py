@@ -84,6 +84,13 @@ class ScenarioRun:
         self.phone.commands.clear()
         self._seen = 0  # notifications already attributed to a step
 
+    def attached(self, name: str) -> Any:
+        """The model an extension attached to this run (``run.engine``, ``run.calls``, ...)."""
+        model = getattr(self, name, None)
+        if model is None:
+            raise StepError(f"the {name} model is not attached to this run")
+        return model
+
     # ------------------------------------------------------------------ steps
     def perform(self, step: Step) -> None:
         handler = HANDLERS.get(step.op)
