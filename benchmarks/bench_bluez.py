@@ -46,7 +46,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 AIRPODS = "AA:BB:CC:DD:EE:01"
 NAME = "Kim\u2019s AirPods Pro"
@@ -107,10 +106,10 @@ def fake_main(address: str, conn: Any, cycles: int, warmup: int, gap: float) -> 
 async def _fake(address: str, conn: Any, cycles: int, warmup: int, gap: float) -> None:
     from dbus_fast import MessageType
 
-    from bt.bluez.constants import DEVICE, PROPERTIES
-    from bt.fake_bluez import FakeBluez, accessory_from_model
-    from profiles.catalog import default_catalog
-    from routes.clock import WallClock
+    from routesim.bt.bluez.constants import DEVICE, PROPERTIES
+    from routesim.bt.fake_bluez import FakeBluez, accessory_from_model
+    from routesim.profiles.catalog import default_catalog
+    from routesim.clock import WallClock
 
     class TimedFake(FakeBluez):
         """Stamps the first signal of the current action and its trigger signal as they leave."""
@@ -175,10 +174,10 @@ def routesim_main(address: str, conn: Any, commands: bool) -> None:
 
 
 async def _routesim(address: str, conn: Any, commands: bool) -> None:
-    from bt.bluez import BluezBackend
-    from profiles.catalog import default_catalog
-    from routes.clock import WallClock
-    from routes.live import SessionFeed
+    from routesim.bt.bluez import BluezBackend
+    from routesim.profiles.catalog import default_catalog
+    from routesim.clock import WallClock
+    from routesim.routes.live.rig import SessionFeed
 
     stamps: list[tuple[int, str]] = []
     events: list[tuple[int, str]] = []
@@ -225,7 +224,7 @@ async def _raw(address: str, conn: Any) -> None:
     from dbus_fast import BusType, Message, MessageType
     from dbus_fast.aio import MessageBus
 
-    from bt.bluez.constants import BLUEZ, DBUS, DEVICE, OBJECT_MANAGER, PROPERTIES
+    from routesim.bt.bluez.constants import BLUEZ, DBUS, DEVICE, OBJECT_MANAGER, PROPERTIES
 
     stamps: list[tuple[int, str]] = []
 
@@ -455,7 +454,7 @@ class Children:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bt.fake_bluez import PrivateBus, is_private_bus
+    from routesim.bt.fake_bluez import PrivateBus, is_private_bus
 
     previous_term = signal.signal(signal.SIGTERM, _on_sigterm)
     bus = PrivateBus()

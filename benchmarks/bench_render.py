@@ -35,13 +35,12 @@ import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 from scipy import fft as sfft  # noqa: E402
 from scipy import signal as sps  # noqa: E402
 
-from routes.signal import NOISE_FLOOR_DBFS, Chain, generate, render  # noqa: E402
+from routesim.routes.audio.signal import NOISE_FLOOR_DBFS, Chain, generate, render  # noqa: E402
 
 
 def median_time(fn, runs: int) -> float:

@@ -24,14 +24,13 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from profiles.catalog import default_catalog  # noqa: E402
-from routes.cli import bundled_scenarios  # noqa: E402
-from routes.config import Configuration  # noqa: E402
-from routes.policy import Device, PolicyState, decide  # noqa: E402
-from routes.runner import run_scenario  # noqa: E402
-from routes.scenario.loader import iter_scenario_files, load_path  # noqa: E402
+from routesim.profiles.catalog import default_catalog  # noqa: E402
+from routesim.routes.cli.common import bundled_scenarios  # noqa: E402
+from routesim.routes.phone.config import Configuration  # noqa: E402
+from routesim.routes.phone.policy import Device, PolicyState, decide  # noqa: E402
+from routesim.routes.scenario.runner import run_scenario  # noqa: E402
+from routesim.routes.scenario.loader import iter_scenario_files, load_path  # noqa: E402
 
 CONFIGS = [
     Configuration("playback"),

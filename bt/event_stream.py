@@ -6,9 +6,9 @@ import asyncio
 import logging
 from typing import AsyncIterator, Callable
 
-from .events import AccessoryEvent
+from routesim.events import AccessoryEvent
 
-log = logging.getLogger("bt")
+log = logging.getLogger("routesim.bt")
 
 
 class EventStream:

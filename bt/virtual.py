@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 
-from .events import (
+from routesim.events import (
     AccessoryEvent,
     AccessoryInfo,
     BatteryChanged,

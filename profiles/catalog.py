@@ -32,12 +32,12 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from . import continuity
-from .codecs import A2DP_CODECS, HFP_CODECS
-from .model import HfpCodecSupport, Kind, Model, Profile, Quirk, Transport
-from .platform import Platform, VersionRange
-from .provenance import Source
-from .quirks import EFFECTS, check_name, check_when, parse_firmware, parse_firmware_range, suggest
+from routesim.profiles import continuity
+from routesim.profiles.codecs import A2DP_CODECS, HFP_CODECS
+from routesim.profiles.model import HfpCodecSupport, Kind, Model, Profile, Quirk, Transport
+from routesim.profiles.platform import Platform, VersionRange
+from routesim.profiles.provenance import Source
+from routesim.profiles.quirks import EFFECTS, check_name, check_when, parse_firmware, parse_firmware_range, suggest
 
 APPLE = 0x004C
 ORDER_FILE = "_catalog.yaml"
@@ -483,9 +483,9 @@ def _parse_model(ctx: _Ctx, root: Node, stem: str) -> tuple[Model, dict[str, Nod
     checks: list[tuple[bool, str, str, str]] = []  # (bad?, attr, field, message)
     bt = transport is Transport.BLUETOOTH
     checks += [
-        (bt and not profiles, "profiles", "profiles.supported",
+        (bt and not profiles, "profiles", "routesim.profiles.supported",
          "a Bluetooth model supports no profile; list a2dp and/or hfp"),
-        (not bt and bool(profiles), "profiles", "profiles.supported",
+        (not bt and bool(profiles), "profiles", "routesim.profiles.supported",
          f"a {transport.value} model has no Bluetooth profiles; write supported: []"),
         (not bt and "ports" not in top, "transport", "ports",
          f"a {transport.value} model needs a ports group (output and input iOS port types)"),
@@ -864,7 +864,7 @@ def _short_uuid(text: object) -> int | None:
 
 
 def _bundled(sub: str) -> Traversable:
-    return resources.files("fixtures").joinpath(sub)
+    return resources.files("routesim.fixtures").joinpath(sub)
 
 
 def load_catalog(extra_quirk_dirs: Sequence[Path] = (), *, models_dir: Path | Traversable | None = None,

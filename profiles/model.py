@@ -5,9 +5,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Mapping
 
-from .codecs import CODECS
-from .platform import Platform, VersionRange
-from .provenance import Source
+from routesim.profiles.codecs import CODECS
+from routesim.profiles.platform import Platform, VersionRange
+from routesim.profiles.provenance import Source
 
 
 class Profile(str, Enum):

@@ -15,14 +15,18 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Protocol
 
-from .codecs import CODECS
-from .model import Profile, Quirk
-from .platform import IOS_RANGE, VersionRange
+from routesim.profiles.codecs import CODECS
+from routesim.profiles.model import Profile, Quirk
+from routesim.profiles.platform import IOS_RANGE, VersionRange
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .catalog import Catalog
+
+class LoadedCatalog(Protocol):
+    """What the linter reads of a loaded catalog (profiles.catalog.Catalog provides it)."""
+    def loaded_quirks(self) -> list[tuple[int, Quirk]]: ...
+    def models(self) -> Any: ...
+    def quirks(self) -> tuple[Quirk, ...]: ...
 
 # --- session vocabulary a `when` clause may use (canonical Swift names) -------------------------------------
 
@@ -271,7 +275,7 @@ def _where(q: Quirk) -> str:
     return f"{q.origin}: quirk {q.id!r}" if q.origin else f"quirk {q.id!r}"
 
 
-def lint(catalog: "Catalog") -> list[str]:
+def lint(catalog: "LoadedCatalog") -> list[str]:
     """Problems in the catalog's quirks: duplicate ids within one layer, shadowed quirks (a later quirk with the
     same effect on an overlapping match, ranges and conditions) and unreachable quirks (no catalog product id,
     an empty or out-of-range platform or firmware range, or contradictory conditions)."""

@@ -4,14 +4,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from bt.virtual import VirtualAccessories
-from profiles.catalog import default_catalog
-from profiles.platform import Platform
-from routes.clock import VirtualClock
-from routes.config import Configuration
-from routes.errors import SessionError
-from routes.manager import RouteManager
-from routes.session import AppState, Phone
+from routesim.bt.virtual import VirtualAccessories
+from routesim.profiles.catalog import default_catalog
+from routesim.profiles.platform import Platform
+from routesim.clock import VirtualClock
+from routesim.routes.phone.config import Configuration
+from routesim.routes.phone.errors import SessionError
+from routesim.routes.live.manager import RouteManager
+from routesim.routes.phone.session import AppState, Phone
 
 
 @dataclass

@@ -11,9 +11,9 @@ from typing import Any, Callable
 
 import pytest
 
-from routes.callkit import CallCenter
-from routes.cellular import Cellular
-from routes.errors import StepError
+from routesim.routes.phone.callkit import CallCenter
+from routesim.routes.phone.cellular import Cellular
+from routesim.routes.phone.errors import StepError
 from tests.phone_rig import Rig, make_rig
 
 RC, ACT, DEACT, INT, TO = "routeChange", "didActivate", "didDeactivate", "interruption", "timedOutPerforming"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from profiles.catalog import (
+from routesim.profiles.catalog import (
     Catalog,
     CatalogError,
     NoAudioProfile,
@@ -21,11 +21,11 @@ from profiles.catalog import (
     load_models_dir,
     load_quirks_dir,
 )
-from profiles.codecs import CODECS
-from profiles.model import Profile, Transport
-from profiles.platform import Platform
-from profiles.provenance import Tag
-from profiles.quirks import EFFECTS, lint, parse_firmware, session_matches
+from routesim.profiles.codecs import CODECS
+from routesim.profiles.model import Profile, Transport
+from routesim.profiles.platform import Platform
+from routesim.profiles.provenance import Tag
+from routesim.profiles.quirks import EFFECTS, lint, parse_firmware, session_matches
 
 
 @pytest.fixture(scope="module")

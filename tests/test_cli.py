@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from routes.cli import main
+from routesim.routes.cli.main import main
 
 PASSING = """\
 name: playback goes to the speaker

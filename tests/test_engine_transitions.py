@@ -12,11 +12,11 @@ from typing import Any, Callable
 
 import pytest
 
-from routes.capture import Capture
-from routes.engine import EXC_INPUT_HW_INVALID, EXC_INVALID, EXC_RATE, EXC_SECOND_TAP, Engine
-from routes.errors import AppException, SessionError, StepError
-from routes.recorder import EMPTY_M4A_BYTES, FMT_UNSUPPORTED, Recorder
-from routes.session import AppState
+from routesim.routes.audio.capture import Capture
+from routesim.routes.audio.engine import EXC_INPUT_HW_INVALID, EXC_INVALID, EXC_RATE, EXC_SECOND_TAP, Engine
+from routesim.routes.phone.errors import AppException, SessionError, StepError
+from routesim.routes.audio.recorder import EMPTY_M4A_BYTES, FMT_UNSUPPORTED, Recorder
+from routesim.routes.phone.session import AppState
 from tests.phone_rig import Rig, make_rig
 
 RC, ECC = "routeChange", ("engineConfigurationChange",)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from bt.events import Connected, Disconnected, NegotiationCommand, Renamed, SwitchProfile
-from bt.virtual import VirtualAccessories
-from profiles.catalog import default_catalog
-from routes.manager import RouteManager
-from routes.session import Phone
+from routesim.events import Connected, Disconnected, NegotiationCommand, Renamed, SwitchProfile
+from routesim.bt.virtual import VirtualAccessories
+from routesim.profiles.catalog import default_catalog
+from routesim.routes.live.manager import RouteManager
+from routesim.routes.phone.session import Phone
 
 
 class AsyncSink:

@@ -8,10 +8,10 @@ import sys
 
 import pytest
 
-from bt.adverts.decode import CHOICES, LAYOUT, ContinuityError, decode_proximity, level
-from profiles.catalog import default_catalog
-from profiles.continuity import iter_tlvs, proximity_pairing
-from profiles.provenance import Tag
+from routesim.bt.adverts.decode import CHOICES, LAYOUT, ContinuityError, decode_proximity, level
+from routesim.profiles.catalog import default_catalog
+from routesim.profiles.continuity import iter_tlvs, proximity_pairing
+from routesim.profiles.provenance import Tag
 
 
 def _hex(text: str) -> bytes:

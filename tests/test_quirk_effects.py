@@ -6,9 +6,9 @@ import textwrap
 
 import pytest
 
-from profiles.catalog import load_catalog
-from routes.runner import run_scenario
-from routes.scenario.loader import load_text
+from routesim.profiles.catalog import load_catalog
+from routesim.routes.scenario.runner import run_scenario
+from routesim.routes.scenario.loader import load_text
 
 QUIRK = """\
 quirks:

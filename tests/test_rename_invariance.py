@@ -7,11 +7,11 @@ import dataclasses
 
 import pytest
 
-from profiles.catalog import default_catalog
-from routes.cli import bundled_scenarios
-from routes.runner import run_scenario
-from routes.scenario.loader import iter_scenario_files, load_path
-from routes.scenario.model import NoteMatch, PortMatch, RouteMatch, ScenarioError
+from routesim.profiles.catalog import default_catalog
+from routesim.routes.cli.common import bundled_scenarios
+from routesim.routes.scenario.runner import run_scenario
+from routesim.routes.scenario.loader import iter_scenario_files, load_path
+from routesim.routes.scenario.model import NoteMatch, PortMatch, RouteMatch, ScenarioError
 
 CATALOG = default_catalog()
 

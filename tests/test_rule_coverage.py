@@ -1,12 +1,12 @@
 """Every behaviour rule is exercised by a bundled scenario or a transition-table row, and names its source."""
 from __future__ import annotations
 
-from profiles.catalog import default_catalog
-from profiles.provenance import Tag
-from routes.cli import bundled_scenarios
-from routes.rules import RULES
-from routes.runner import run_scenario
-from routes.scenario.loader import iter_scenario_files, load_path
+from routesim.profiles.catalog import default_catalog
+from routesim.profiles.provenance import Tag
+from routesim.routes.cli.common import bundled_scenarios
+from routesim.routes.phone.rules import RULES
+from routesim.routes.scenario.runner import run_scenario
+from routesim.routes.scenario.loader import iter_scenario_files, load_path
 from tests.test_transitions import fired_by_rows
 from tests.test_callkit_transitions import fired_by_rows as fired_by_call_rows
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from profiles.platform import Platform
-from routes.scenario import (
+from routesim.profiles.platform import Platform
+from routesim.routes.scenario import (
     BEHAVIOR_DEFAULTS, AccessorySpec, Comparison, ErrorMatch, Expect, Hardware, NoteMatch, PortMatch, RouteMatch,
     ScenarioError, Step, iter_scenario_files, load_path, load_text, number_matches,
 )

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from scipy.io import wavfile
 
-from profiles.codecs import CODECS
-from routes.cli import main
-from routes.signal import Chain, NOISE_FLOOR_DBFS, bandwidth, chain_for, generate, level_dbfs, measure, render
+from routesim.profiles.codecs import CODECS
+from routesim.routes.cli.main import main
+from routesim.routes.audio.signal import Chain, NOISE_FLOOR_DBFS, bandwidth, chain_for, generate, level_dbfs, measure, render
 from tests.phone_rig import make_rig
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "fixtures" / "scenarios" / "audio-io"
@@ -104,9 +104,9 @@ def test_render_rejects_a_missing_file(tmp_path):
 
 
 def test_audio_expectation_rejects_unknown_keys(tmp_path):
-    from profiles.catalog import default_catalog
-    from routes.scenario.loader import load_path
-    from routes.scenario.model import ScenarioError
+    from routesim.profiles.catalog import default_catalog
+    from routesim.routes.scenario.loader import load_path
+    from routesim.routes.scenario.model import ScenarioError
 
     f = tmp_path / "bad.scenario.yaml"
     f.write_text("name: x\nsteps:\n  - expect:\n      audio: {bandwith: '<4000'}\n")

@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import pytest
 
-from routes.session import AppState
+from routesim.routes.phone.session import AppState
 from tests.phone_rig import Rig, make_rig
 
 RC = "routeChange"

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from .decode import ContinuityError, ProximityStatus, decode_proximity
+from routesim.bt.adverts.decode import ContinuityError, ProximityStatus, decode_proximity
 
 __all__ = ["AdvertSource", "ContinuityError", "ProximityStatus", "Sighting", "decode_proximity"]
 
 
 def __getattr__(name: str) -> Any:
     if name in ("AdvertSource", "Sighting"):
-        from . import source
+        from routesim.bt.adverts import source
 
         return getattr(source, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from profiles import continuity
-from profiles.continuity import ContinuityError
-from profiles.provenance import Source, Tag
+from routesim.profiles import continuity
+from routesim.profiles.continuity import ContinuityError
+from routesim.profiles.provenance import Source, Tag
 
 Side = Literal["left", "right"]
 Ear = Literal["in", "out"]
@@ -165,7 +165,7 @@ def decode_proximity(payload: bytes | bytearray | memoryview, catalog: Any = Non
     if record is None:
         return None
     if catalog is None:
-        from profiles.catalog import default_catalog
+        from routesim.profiles.catalog import default_catalog
 
         catalog = default_catalog()
     model = catalog.from_advertisement(record)  # the catalog's own resolution: one reading of bytes 3-4

@@ -38,14 +38,14 @@ from bleak import BleakScanner
 from bleak.exc import BleakBluetoothNotAvailableError, BleakBluetoothNotAvailableReason, BleakError
 from dbus_fast import DBusError
 
-from profiles.continuity import APPLE, ContinuityError
+from routesim.profiles.continuity import APPLE, ContinuityError
 
-from ..bluez.errors import BluezError, NoAdapter, NoPermission, one_line
-from ..event_stream import EventStream
-from ..events import AccessoryEvent, AccessoryInfo, BatteryChanged, EarsChanged
-from .decode import ProximityStatus, decode_proximity
+from routesim.bt.bluez.errors import BluezError, NoAdapter, NoPermission, one_line
+from routesim.bt.event_stream import EventStream
+from routesim.events import AccessoryEvent, AccessoryInfo, BatteryChanged, EarsChanged
+from routesim.bt.adverts.decode import ProximityStatus, decode_proximity
 
-log = logging.getLogger("bt.adverts")
+log = logging.getLogger("routesim.bt.adverts")
 
 DEFAULT_SYSTEM_BUS = "unix:path=/var/run/dbus/system_bus_socket"
 
@@ -90,7 +90,7 @@ class AdvertSource(EventStream):
         preflight: bool = True,
     ):
         if catalog is None:
-            from profiles.catalog import default_catalog
+            from routesim.profiles.catalog import default_catalog
 
             catalog = default_catalog()
         self.bus_address = bus_address or os.environ.get("DBUS_SYSTEM_BUS_ADDRESS") or DEFAULT_SYSTEM_BUS
@@ -150,7 +150,7 @@ class AdvertSource(EventStream):
         await self.stop()
 
     async def _preflight(self) -> None:
-        from ..bluez import BluezBackend
+        from routesim.bt.bluez import BluezBackend
 
         backend = BluezBackend(self.bus_address, catalog=self.catalog, clock=self.clock, reconnect=False, pactl=None)
         await backend.start(require_bluetoothd=True, require_adapter=True)

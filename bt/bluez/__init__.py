@@ -1,8 +1,8 @@
 """Real devices through BlueZ (``org.bluez`` on the system bus, via dbus-fast)."""
-from .backend import BluezBackend
-from .commands import CommandResult
-from .errors import BluezError, NoAdapter, NoBluetoothd, NoBus, NoPermission, NotConnected
-from .views import AdapterView, DeviceView
+from routesim.bt.bluez.backend import BluezBackend
+from routesim.bt.bluez.commands import CommandResult
+from routesim.bt.bluez.errors import BluezError, NoAdapter, NoBluetoothd, NoBus, NoPermission, NotConnected
+from routesim.bt.bluez.views import AdapterView, DeviceView
 
 __all__ = [
     "AdapterView",

@@ -10,14 +10,14 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
-from ..events import AccessoryEvent, AccessoryInfo, BatteryChanged, Connected, Disconnected, ProfileChanged, Renamed
-from .constants import AUDIO_UUIDS, BATTERY, DEVICE
-from .device_identity import display_name, in_catalog, model_id
-from .object_tree import ObjectTree, Props, path_is_for_address
-from .pipewire import CardTable
-from .values import firmware_from_modalias, transport_codec
+from routesim.events import AccessoryEvent, AccessoryInfo, BatteryChanged, Connected, Disconnected, ProfileChanged, Renamed
+from routesim.bt.bluez.constants import AUDIO_UUIDS, BATTERY, DEVICE
+from routesim.bt.bluez.device_identity import display_name, in_catalog, model_id
+from routesim.bt.bluez.object_tree import ObjectTree, Props, path_is_for_address
+from routesim.bt.bluez.pipewire import CardTable
+from routesim.bt.bluez.values import firmware_from_modalias, transport_codec
 
-log = logging.getLogger("bt.bluez")
+log = logging.getLogger("routesim.bt.bluez")
 
 Profile = tuple[str, str | None]  # (a2dp/hfp/none, codec)
 

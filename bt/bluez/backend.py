@@ -14,20 +14,20 @@ from typing import Any, Callable
 
 from dbus_fast.aio import MessageBus
 
-from ..event_stream import EventStream
-from ..events import AccessoryEvent, AccessoryInfo, NegotiationCommand
-from ..fake_bluez.privatebus import is_private_bus
-from .announcer import Announcer
-from .commands import CommandResult, Commands
-from .connection import BluezConnection
-from .constants import BLUEZ
-from .device_identity import load_catalog
-from .errors import NoAdapter, NoBluetoothd
-from .object_tree import ObjectTree
-from .pipewire import CardTable
-from .views import AdapterView, DeviceView, adapter_views, device_views
+from routesim.bt.event_stream import EventStream
+from routesim.events import AccessoryEvent, AccessoryInfo, NegotiationCommand
+from routesim.bt.fake_bluez.privatebus import is_private_bus
+from routesim.bt.bluez.announcer import Announcer
+from routesim.bt.bluez.commands import CommandResult, Commands
+from routesim.bt.bluez.connection import BluezConnection
+from routesim.bt.bluez.constants import BLUEZ
+from routesim.bt.bluez.device_identity import load_catalog
+from routesim.bt.bluez.errors import NoAdapter, NoBluetoothd
+from routesim.bt.bluez.object_tree import ObjectTree
+from routesim.bt.bluez.pipewire import CardTable
+from routesim.bt.bluez.views import AdapterView, DeviceView, adapter_views, device_views
 
-log = logging.getLogger("bt.bluez")
+log = logging.getLogger("routesim.bt.bluez")
 
 DEFAULT_SYSTEM_BUS = "unix:path=/var/run/dbus/system_bus_socket"
 

@@ -15,10 +15,10 @@ from typing import Any, Protocol
 
 from dbus_fast import Variant
 
-from ..events import ConnectDevice, DisconnectDevice, NegotiationCommand, RenameDevice, SwitchProfile
-from .announcer import Announcer
-from .connection import BluezConnection
-from .constants import (
+from routesim.events import ConnectDevice, DisconnectDevice, NegotiationCommand, RenameDevice, SwitchProfile
+from routesim.bt.bluez.announcer import Announcer
+from routesim.bt.bluez.connection import BluezConnection
+from routesim.bt.bluez.constants import (
     A2DP_SINK,
     BLUEZ,
     CARD_PROFILE_A2DP,
@@ -33,12 +33,12 @@ from .constants import (
     card_name,
     card_profile_to_profile,
 )
-from .device_identity import display_name
-from .errors import CALL_ERRORS, BluezError, one_line
-from .object_tree import ObjectTree
-from .pipewire import CardTable, run_pactl
+from routesim.bt.bluez.device_identity import display_name
+from routesim.bt.bluez.errors import CALL_ERRORS, BluezError, one_line
+from routesim.bt.bluez.object_tree import ObjectTree
+from routesim.bt.bluez.pipewire import CardTable, run_pactl
 
-log = logging.getLogger("bt.bluez")
+log = logging.getLogger("routesim.bt.bluez")
 
 NO_DEVICE = "no such device on org.bluez"
 

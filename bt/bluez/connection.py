@@ -18,14 +18,14 @@ from dbus_fast import BusType, DBusError, Message, MessageType
 from dbus_fast.aio import MessageBus
 from dbus_fast.errors import AuthError, InvalidAddressError
 
-from ..dbus_util import consume_result, disconnect
-from .announcer import Announcer
-from .constants import BLUEZ, DBUS, FAKE_PIPEWIRE, FAKE_PIPEWIRE_IFACE, FAKE_PIPEWIRE_PATH, OBJECT_MANAGER, PROPERTIES
-from .errors import BluezError, NoBus, NoPermission, NotConnected
-from .object_tree import ObjectTree
-from .pipewire import CardTable
+from routesim.bt.dbus_util import consume_result, disconnect
+from routesim.bt.bluez.announcer import Announcer
+from routesim.bt.bluez.constants import BLUEZ, DBUS, FAKE_PIPEWIRE, FAKE_PIPEWIRE_IFACE, FAKE_PIPEWIRE_PATH, OBJECT_MANAGER, PROPERTIES
+from routesim.bt.bluez.errors import BluezError, NoBus, NoPermission, NotConnected
+from routesim.bt.bluez.object_tree import ObjectTree
+from routesim.bt.bluez.pipewire import CardTable
 
-log = logging.getLogger("bt.bluez")
+log = logging.getLogger("routesim.bt.bluez")
 
 DBUS_PATH = "/org/freedesktop/DBus"
 

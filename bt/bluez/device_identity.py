@@ -8,9 +8,9 @@ from __future__ import annotations
 import logging
 from typing import Any, Iterable
 
-from .constants import A2DP_SINK, AUDIO_UUIDS
+from routesim.bt.bluez.constants import A2DP_SINK, AUDIO_UUIDS
 
-log = logging.getLogger("bt.bluez")
+log = logging.getLogger("routesim.bt.bluez")
 
 
 class _GenericCatalog:
@@ -28,7 +28,7 @@ class _GenericCatalog:
 
 def load_catalog() -> Any:
     try:
-        from profiles.catalog import default_catalog
+        from routesim.profiles.catalog import default_catalog
 
         return default_catalog()
     except Exception as exc:  # the catalog is data from outside; never let it stop live mode

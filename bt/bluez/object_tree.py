@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from .constants import ADAPTER, BATTERY, DEVICE, TRANSPORT
-from .values import SCHEMA, clean_properties
+from routesim.bt.bluez.constants import ADAPTER, BATTERY, DEVICE, TRANSPORT
+from routesim.bt.bluez.values import SCHEMA, clean_properties
 
 Props = dict[str, Any]
 Node = dict[str, Props]  # interface -> properties

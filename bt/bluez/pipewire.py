@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 
-from .constants import card_profile_to_profile
-from .errors import BluezError
-from .values import ADDRESS_RE
+from routesim.bt.bluez.constants import card_profile_to_profile
+from routesim.bt.bluez.errors import BluezError
+from routesim.bt.bluez.values import ADDRESS_RE
 
 CARD_PREFIX = "bluez_card."
 

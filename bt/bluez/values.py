@@ -9,9 +9,9 @@ from typing import Any
 
 from dbus_fast import Variant
 
-from .constants import A2DP_CODEC_BYTES, ADAPTER, BATTERY, DEVICE, TRANSPORT, VENDOR_CODEC, VENDOR_CODECS
+from routesim.bt.bluez.constants import A2DP_CODEC_BYTES, ADAPTER, BATTERY, DEVICE, TRANSPORT, VENDOR_CODEC, VENDOR_CODECS
 
-log = logging.getLogger("bt.bluez")
+log = logging.getLogger("routesim.bt.bluez")
 
 ADDRESS_RE = re.compile(r"^[0-9A-F]{2}(:[0-9A-F]{2}){5}$")
 MODALIAS_RE = re.compile(r"^(bluetooth|usb):v([0-9A-F]{4})p([0-9A-F]{4})d([0-9A-F]{4})$", re.IGNORECASE)

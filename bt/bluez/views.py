@@ -4,11 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .constants import A2DP_SINK, BATTERY, DEVICE, HFP_HF
-from .device_identity import display_name, model_id
-from .object_tree import ObjectTree
-from .pipewire import CardTable
-from .values import firmware_from_modalias, transport_codec
+from routesim.bt.bluez.constants import A2DP_SINK, BATTERY, DEVICE, HFP_HF
+from routesim.bt.bluez.device_identity import display_name, model_id
+from routesim.bt.bluez.object_tree import ObjectTree
+from routesim.bt.bluez.pipewire import CardTable
+from routesim.bt.bluez.values import firmware_from_modalias, transport_codec
 
 
 @dataclass

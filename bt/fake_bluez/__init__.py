@@ -1,11 +1,11 @@
 """A faithful fake ``org.bluez`` (plus a stand-in for PipeWire's card profiles) on a private D-Bus.
 
 Everything here refuses to run on a bus that :class:`PrivateBus` did not create."""
-from .advert import APPLE, proximity_pairing
-from .privatebus import NotAPrivateBus, PrivateBus, PrivateBusError, is_private_bus, require_private_bus
-from .accessory import VirtualAccessory, accessory_from_model, uuids_for_model
-from .device import FakeDevice
-from .service import FakeBluez
+from routesim.bt.fake_bluez.advert import APPLE, proximity_pairing
+from routesim.bt.fake_bluez.privatebus import NotAPrivateBus, PrivateBus, PrivateBusError, is_private_bus, require_private_bus
+from routesim.bt.fake_bluez.accessory import VirtualAccessory, accessory_from_model, uuids_for_model
+from routesim.bt.fake_bluez.device import FakeDevice
+from routesim.bt.fake_bluez.service import FakeBluez
 
 __all__ = [
     "APPLE",

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bt.bluez.constants import A2DP_SINK, ADVANCED_AUDIO, APPLE_AAP, AVRCP, AVRCP_TARGET, HFP_HF, HFP_UUIDS, PNP_INFO, SDP_SERVER
+from routesim.bt.bluez.constants import A2DP_SINK, ADVANCED_AUDIO, APPLE_AAP, AVRCP, AVRCP_TARGET, HFP_HF, HFP_UUIDS, PNP_INFO, SDP_SERVER
 
 
 @dataclass

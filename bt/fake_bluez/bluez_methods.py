@@ -15,7 +15,7 @@ from typing import Any
 
 from dbus_fast import DBusError, Message, MessageType, Variant
 
-from bt.bluez.constants import (
+from routesim.bt.bluez.constants import (
     A2DP_SINK,
     ADAPTER,
     BLUEZ,
@@ -30,10 +30,10 @@ from bt.bluez.constants import (
     TRANSPORT,
 )
 
-from .device import FakeDevice
-from .interfaces import WRITABLE, introspect
+from routesim.bt.fake_bluez.device import FakeDevice
+from routesim.bt.fake_bluez.interfaces import WRITABLE, introspect
 
-log = logging.getLogger("bt.fake_bluez")
+log = logging.getLogger("routesim.bt.fake_bluez")
 
 ERR = "org.bluez.Error."
 UNKNOWN_METHOD = "org.freedesktop.DBus.Error.UnknownMethod"

@@ -7,10 +7,10 @@ from typing import Any
 
 from dbus_fast import Message, Variant
 
-from bt.bluez.constants import ADAPTER, TRANSPORT, device_path
+from routesim.bt.bluez.constants import ADAPTER, TRANSPORT, device_path
 
-from .accessory import VirtualAccessory
-from .device import FakeDevice, codec_config
+from routesim.bt.fake_bluez.accessory import VirtualAccessory
+from routesim.bt.fake_bluez.device import FakeDevice, codec_config
 
 
 class ScriptedControls:

@@ -5,9 +5,9 @@ from dataclasses import dataclass, field
 
 from dbus_fast import Variant
 
-from bt.bluez.constants import A2DP_CODEC_IDS, VENDOR_CODEC, VENDOR_CODECS
+from routesim.bt.bluez.constants import A2DP_CODEC_IDS, VENDOR_CODEC, VENDOR_CODECS
 
-from .accessory import VirtualAccessory
+from routesim.bt.fake_bluez.accessory import VirtualAccessory
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dbus_fast import Variant
 from dbus_fast.signature import get_signature_tree
 
-from bt.bluez.constants import (
+from routesim.bt.bluez.constants import (
     ADAPTER,
     DEVICE,
     FAKE_PIPEWIRE_IFACE,

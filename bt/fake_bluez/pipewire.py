@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dbus_fast import DBusError, Message
 
-from bt.bluez.constants import (
+from routesim.bt.bluez.constants import (
     CARD_PROFILE_A2DP,
     CARD_PROFILE_HFP,
     CARD_PROFILE_OFF,
@@ -19,8 +19,8 @@ from bt.bluez.constants import (
     card_profile_to_profile,
 )
 
-from .device import FakeDevice
-from .interfaces import introspect_pipewire
+from routesim.bt.fake_bluez.device import FakeDevice
+from routesim.bt.fake_bluez.interfaces import introspect_pipewire
 
 
 class PipeWireStandIn:

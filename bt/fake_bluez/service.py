@@ -24,16 +24,16 @@ from typing import Any, Callable
 from dbus_fast import BusType, Message, NameFlag, RequestNameReply, Variant
 from dbus_fast.aio import MessageBus
 
-from bt.bluez.constants import BLUEZ, CARD_PROFILE_A2DP, CARD_PROFILE_HFP, DEVICE, FAKE_PIPEWIRE
-from bt.dbus_util import consume_result, disconnect
+from routesim.bt.bluez.constants import BLUEZ, CARD_PROFILE_A2DP, CARD_PROFILE_HFP, DEVICE, FAKE_PIPEWIRE
+from routesim.bt.dbus_util import consume_result, disconnect
 
-from .bluez_methods import BluezMethods
-from .controls import ScriptedControls
-from .device import FakeDevice
-from .interfaces import Tree
-from .pipewire import PipeWireStandIn
-from .privatebus import require_private_bus
-from .tree import copy_tree, desired_tree, tree_changes
+from routesim.bt.fake_bluez.bluez_methods import BluezMethods
+from routesim.bt.fake_bluez.controls import ScriptedControls
+from routesim.bt.fake_bluez.device import FakeDevice
+from routesim.bt.fake_bluez.interfaces import Tree
+from routesim.bt.fake_bluez.pipewire import PipeWireStandIn
+from routesim.bt.fake_bluez.privatebus import require_private_bus
+from routesim.bt.fake_bluez.tree import copy_tree, desired_tree, tree_changes
 
 
 class FakeBluez(ScriptedControls, BluezMethods, PipeWireStandIn):

@@ -6,11 +6,11 @@ keeps the fake's signals consistent with ``GetManagedObjects`` whatever the driv
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator
+from typing import Iterator, Protocol
 
 from dbus_fast import Message, Variant
 
-from bt.bluez.constants import (
+from routesim.bt.bluez.constants import (
     A2DP_SINK,
     A2DP_SOURCE,
     ADAPTER,
@@ -24,11 +24,21 @@ from bt.bluez.constants import (
     TRANSPORT,
 )
 
-from .device import FakeDevice, codec_config
-from .interfaces import Tree
+from routesim.bt.fake_bluez.device import FakeDevice, codec_config
+from routesim.bt.fake_bluez.interfaces import Tree
 
-if TYPE_CHECKING:
-    from .service import FakeBluez
+
+
+class FakeState(Protocol):
+    """What the exported tree is built from (the fake bluetoothd's state; FakeBluez provides it)."""
+    adapter_path: str
+    adapter_address: str
+    adapter_name: str
+    powered: bool
+    discovery_sessions: set[str]
+    adapter_overrides: dict[str, Variant | None]
+    devices: dict[str, FakeDevice]
+    raw_objects: Tree
 
 Props = dict[str, Variant]
 
@@ -43,7 +53,7 @@ def with_overrides(props: Props, overrides: dict[str, Variant | None]) -> Props:
     return props
 
 
-def adapter_properties(fake: "FakeBluez") -> Props:
+def adapter_properties(fake: FakeState) -> Props:
     props = {
         "Address": Variant("s", fake.adapter_address),
         "AddressType": Variant("s", "public"),
@@ -101,7 +111,7 @@ def device_properties(dev: FakeDevice, adapter_path: str) -> Props:
     return with_overrides(props, dev.overrides.get(DEVICE, {}))
 
 
-def desired_tree(fake: "FakeBluez") -> Tree:
+def desired_tree(fake: FakeState) -> Tree:
     """Everything the fake bluetoothd exports right now. Battery1 exists only while HFP is up (on real
     systems it comes from PipeWire's HFP backend); endpoint and transport only for A2DP, never HFP."""
     tree: Tree = {fake.adapter_path: {ADAPTER: adapter_properties(fake)}}

@@ -6,18 +6,19 @@ from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
-from profiles.codecs import CODECS
+from routesim.profiles.codecs import CODECS
 
-from ..vocabulary import (
+from routesim.routes.phone.vocabulary import (
     CALLKIT_ACTIONS, CATEGORIES, ERRORS, ERRORS_BY_CODE, ERRORS_BY_NAME, INTERRUPTION_REASONS, MODES, NOTIFICATIONS,
     OPTIONS, PORTS, REASONS,
 )
-from .model import ErrorMatch, Expect, NoteMatch, PortMatch, RouteMatch
-from .nodes import int_value, is_null, kind
-from .values import (
+from routesim.routes.phone.errors import ErrorMatch, error_for_code
+from routesim.routes.scenario.model import Expect, NoteMatch, PortMatch, RouteMatch
+from routesim.routes.scenario.nodes import int_value, is_null, kind
+from routesim.routes.scenario.values import (
     At, Bool, Choice, ListOf, Measure, Name, Nullable, Record, Ref, Schema, Table, Text, at_least_one, opt, pairs,
 )
-from .values import Duration, Number  # noqa: E402  (the audio expectation)
+from routesim.routes.scenario.values import Duration, Number  # noqa: E402  (the audio expectation)
 
 # ---------------------------------------------------------------- routes
 
@@ -31,11 +32,6 @@ ROUTE = Record({"inputs": opt(ListOf(PORT)), "outputs": opt(ListOf(PORT))},
 # ---------------------------------------------------------------- errors
 
 
-def _from_code(code: int) -> ErrorMatch:
-    known = ERRORS_BY_CODE.get(code)
-    return ErrorMatch(name=known.name if known else None, code=code)
-
-
 class ErrorName(Text):
     """``insufficientPriority``, ``"!pri"``, ``561017449`` (or ``"-50"``) -> ErrorMatch with name and code."""
 
@@ -43,7 +39,7 @@ class ErrorName(Text):
 
     def convert(self, node: Node, at: At) -> Any:
         if kind(node) == "int":
-            return _from_code(int_value(node))
+            return error_for_code(int_value(node))
         return super().convert(node, at)
 
     def from_text(self, text: str, at: At, node: Node) -> Any:
@@ -51,7 +47,7 @@ class ErrorName(Text):
             name = ERRORS.resolve(text)
             return ErrorMatch(name=name, code=ERRORS_BY_NAME[name].code)
         if re.fullmatch(r"\s*[-+]?\d+\s*", text):
-            return _from_code(int(text))
+            return error_for_code(int(text))
         suggestion = ERRORS.suggest(text)
         hint = f"; did you mean {suggestion!r}?" if suggestion else ""
         at.fail(f"unknown error {text!r}{hint} (expected {self.expected})", node)
@@ -84,7 +80,7 @@ def _only_one(result: dict, at: At, node: Node | None) -> None:
 
 
 ERROR_FIELDS = Record({"code": opt(ErrorCode()), "exception": opt(Text("exception text"))}, check=_only_one,
-                      post=lambda d: _from_code(d["code"]) if "code" in d else ErrorMatch(exception=d["exception"]))
+                      post=lambda d: error_for_code(d["code"]) if "code" in d else ErrorMatch(exception=d["exception"]))
 
 
 class ErrorSchema(Schema):

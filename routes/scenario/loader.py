@@ -11,14 +11,14 @@ from typing import Any, Collection, Iterable
 
 from yaml.nodes import Node
 
-from profiles.codecs import HFP_CODECS
-from profiles.platform import DEFAULT_PLATFORM, Platform
+from routesim.profiles.codecs import HFP_CODECS
+from routesim.profiles.platform import DEFAULT_PLATFORM, Platform
 
-from ..vocabulary import CATEGORIES, MODES, ERRORS
-from .model import AccessorySpec, AppConfig, BEHAVIOR_DEFAULTS, Hardware, OtherSpec, Scenario, ScenarioError
-from .nodes import compose_documents, is_null, kind, line_of
-from .steps import CATEGORY_OPTIONS, RESERVED_IDS, STEP_LIST
-from .values import (
+from routesim.routes.phone.vocabulary import CATEGORIES, MODES, ERRORS
+from routesim.routes.scenario.model import AccessorySpec, AppConfig, BEHAVIOR_DEFAULTS, Hardware, OtherSpec, Scenario, ScenarioError
+from routesim.routes.scenario.nodes import compose_documents, is_null, kind, line_of
+from routesim.routes.scenario.steps import CATEGORY_OPTIONS, RESERVED_IDS, STEP_LIST
+from routesim.routes.scenario.values import (
     At, Bool, Choice, Context, Duration, ListOf, Name, Record, Schema, Text, did_you_mean, opt, pairs, req,
 )
 

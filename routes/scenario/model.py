@@ -10,7 +10,9 @@ import operator
 from dataclasses import dataclass, field
 from typing import Any
 
-from profiles.platform import DEFAULT_PLATFORM, Platform
+from routesim.profiles.platform import DEFAULT_PLATFORM, Platform
+from routesim.routes.phone.behavior import DEFAULT_BEHAVIOR
+from routesim.routes.phone.errors import ErrorMatch
 
 
 class ScenarioError(ValueError):
@@ -100,16 +102,7 @@ class OtherSpec:
     line: int = 0
 
 
-BEHAVIOR_DEFAULTS: dict[str, object] = {
-    "setModeClearsOptions": True,
-    "headsetOverridesDefaultToSpeaker": True,
-    "invalidOptionError": "badParam",            # or "unspecified"
-    "callkitManualActivation": "refuse",         # or "lenient"
-    "interruptionEndedAfterAnsweredCall": True,
-    "phoneCallsInterruptMixable": True,
-    "callkitActionTimeout": 10.0,                # seconds
-    "callkitDropsDidActivate": False,
-}
+BEHAVIOR_DEFAULTS = DEFAULT_BEHAVIOR  # one definition: the phone model owns the switches
 
 
 # ---------------------------------------------------------------- expectations
@@ -132,12 +125,6 @@ class NoteMatch:
     name: str                                   # canonical notification name
     fields: dict[str, Any] = field(default_factory=dict)   # only the fields given
 
-
-@dataclass(frozen=True, slots=True)
-class ErrorMatch:
-    name: str | None = None                     # canonical AVAudioSession.ErrorCode name, when known
-    code: int | None = None                     # OSStatus, when known
-    exception: str | None = None                # substring of an exception message
 
 
 @dataclass(frozen=True, slots=True)

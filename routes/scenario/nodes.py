@@ -12,7 +12,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .model import ScenarioError
+from routesim.routes.scenario.model import ScenarioError
 
 YAML_TAG = "tag:yaml.org,2002:"
 MAX_BYTES = 8 * 1024 * 1024

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
-from ..vocabulary import CATEGORIES, MODES, OPTIONS, Vocabulary
-from .expect import EXPECT
-from .model import Step
-from .nodes import is_null, kind, line_of
-from .values import (
+from routesim.routes.phone.vocabulary import CATEGORIES, MODES, OPTIONS, Vocabulary
+from routesim.routes.scenario.expect import EXPECT
+from routesim.routes.scenario.model import Step
+from routesim.routes.scenario.nodes import is_null, kind, line_of
+from routesim.routes.scenario.values import (
     At, Bool, ByKind, Choice, Duration, Field, ListOf, Name, NoArg, Nullable, Number, Record, Ref, Schema, Text,
     at_least_one, did_you_mean, opt, pairs, req,
 )

@@ -14,9 +14,9 @@ from typing import Any, Callable, Collection, Iterable, NoReturn
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ..vocabulary import UnknownName, Vocabulary
-from .model import Comparison, ScenarioError
-from .nodes import YAML_TAG, bool_value, describe, float_value, int_value, is_null, kind, line_of, source_text
+from routesim.routes.phone.vocabulary import UnknownName, Vocabulary
+from routesim.routes.scenario.model import Comparison, ScenarioError
+from routesim.routes.scenario.nodes import YAML_TAG, bool_value, describe, float_value, int_value, is_null, kind, line_of, source_text
 
 MISSING: Any = object()
 

@@ -7,11 +7,11 @@ from typing import Any, Callable
 
 import pytest
 
-from bt.bluez import BluezBackend
-from bt.events import AccessoryEvent
-from bt.fake_bluez import FakeBluez, PrivateBus, accessory_from_model, is_private_bus
-from profiles.catalog import default_catalog
-from routes.clock import WallClock
+from routesim.bt.bluez import BluezBackend
+from routesim.events import AccessoryEvent
+from routesim.bt.fake_bluez import FakeBluez, PrivateBus, accessory_from_model, is_private_bus
+from routesim.profiles.catalog import default_catalog
+from routesim.clock import WallClock
 
 AIRPODS = "AA:BB:CC:DD:EE:01"
 SPEAKER = "AA:BB:CC:DD:EE:02"

@@ -8,12 +8,12 @@ from typing import Any, Callable
 
 import pytest
 
-from bt.adverts import AdvertSource, Sighting
-from bt.bluez import BluezError
-from bt.events import BatteryChanged, EarsChanged
-from bt.fake_bluez import APPLE, proximity_pairing
-from routes import scan_cli
-from routes.clock import WallClock
+from routesim.bt.adverts import AdvertSource, Sighting
+from routesim.bt.bluez import BluezError
+from routesim.events import BatteryChanged, EarsChanged
+from routesim.bt.fake_bluez import APPLE, proximity_pairing
+from routesim.routes.cli import scan as scan_cli
+from routesim.clock import WallClock
 
 AIRPODS = "AA:BB:CC:DD:EE:01"  # the connected device's identity address (conftest)
 PODS_LE = "5E:11:22:33:44:55"  # the rotating random address its adverts come from
@@ -206,8 +206,8 @@ async def test_scan_seconds_ends_cleanly(fake, private_bus, monkeypatch):
 
 async def test_the_route_manager_runs_the_advert_source_next_to_the_bluez_backend(fake, scanning, airpods, make_backend,
                                                                                   catalog):
-    from routes.manager import RouteManager
-    from routes.session import Phone
+    from routesim.routes.live.manager import RouteManager
+    from routesim.routes.phone.session import Phone
 
     phone = Phone()
     phone.set_category("playback", "default", ())
@@ -232,7 +232,7 @@ async def test_the_route_manager_runs_the_advert_source_next_to_the_bluez_backen
 
 
 async def test_a_rotated_address_is_taken_once_the_old_one_is_silent_and_faint_adverts_are_dropped(fake, scanning):
-    from routes.clock import VirtualClock
+    from routesim.clock import VirtualClock
 
     clock = VirtualClock()
     _, events, sightings = await scanning(clock=clock, min_rssi=-80)

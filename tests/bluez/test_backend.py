@@ -1,7 +1,7 @@
 """BluezBackend against the fake org.bluez over a real private D-Bus: discovery, events, commands."""
 from __future__ import annotations
 
-from bt.events import (
+from routesim.events import (
     BatteryChanged,
     Connected,
     ConnectDevice,
@@ -12,9 +12,9 @@ from bt.events import (
     RenameDevice,
     SwitchProfile,
 )
-from bt.fake_bluez import FakeBluez, VirtualAccessory, proximity_pairing
-from bt.bluez.constants import A2DP_SINK, HFP_HF
-from routes.clock import WallClock
+from routesim.bt.fake_bluez import FakeBluez, VirtualAccessory, proximity_pairing
+from routesim.bt.bluez.constants import A2DP_SINK, HFP_HF
+from routesim.clock import WallClock
 
 AIRPODS = "AA:BB:CC:DD:EE:01"
 SPEAKER = "AA:BB:CC:DD:EE:02"

@@ -9,9 +9,9 @@ from bleak import BleakScanner
 from dbus_fast import BusType, Message, MessageType, Variant
 from dbus_fast.aio import MessageBus
 
-from bt.bluez import BluezBackend, NoBluetoothd, NoBus
-from bt.fake_bluez import APPLE, FakeBluez, NotAPrivateBus, PrivateBus, is_private_bus, proximity_pairing
-from routes.clock import WallClock
+from routesim.bt.bluez import BluezBackend, NoBluetoothd, NoBus
+from routesim.bt.fake_bluez import APPLE, FakeBluez, NotAPrivateBus, PrivateBus, is_private_bus, proximity_pairing
+from routesim.clock import WallClock
 
 PODS_LE = "5E:11:22:33:44:55"
 
@@ -36,7 +36,7 @@ async def test_bleak_scanner_sees_the_apple_proximity_pairing_advert(fake, priva
 
 
 async def test_alias_semantics_match_bluez(fake, private_bus):
-    from bt.fake_bluez import VirtualAccessory
+    from routesim.bt.fake_bluez import VirtualAccessory
 
     fake.add_device(VirtualAccessory("AA:BB:CC:00:00:10", None))
     bus = await MessageBus(bus_address=private_bus.address, bus_type=BusType.SYSTEM).connect()
@@ -82,7 +82,7 @@ def test_private_bus_marker_is_recognised_only_in_an_owner_only_directory():
     with PrivateBus() as bus:
         assert is_private_bus(bus.address)
         bus.directory.chmod(0o755)
-        from bt.fake_bluez import privatebus
+        from routesim.bt.fake_bluez import privatebus
 
         privatebus._created.discard(bus.address)  # as seen from another process
         assert not is_private_bus(bus.address)

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import asyncio
 
-from bt.events import Connected, Disconnected
-from routes.live import BluezCommandSink, watch
-from bt.events import RenameDevice
+from routesim.events import Connected, Disconnected
+from routesim.routes.live.rig import BluezCommandSink, watch
+from routesim.events import RenameDevice
 
 AIRPODS = "AA:BB:CC:DD:EE:01"
 
@@ -50,7 +50,7 @@ async def test_command_sink_carries_out_commands(fake, private_bus, airpods, mak
 
 
 def test_one_line_error_without_a_bus(tmp_path, capsys):
-    from routes.live import add_live_commands
+    from routesim.routes.cli.live import add_live_commands
     import argparse
 
     parser = argparse.ArgumentParser()
@@ -64,7 +64,7 @@ def test_one_line_error_without_a_bus(tmp_path, capsys):
 async def test_watch_feeds_the_session_model_and_a_call_moves_the_airpods_to_hfp(fake, private_bus, airpods):
     """The issue's rig story on the fake: AirPods connect (A2DP for playback), a CallKit call switches them
     to HFP through the fake's card profiles and back when it ends, then they disconnect."""
-    from routes.live import SessionFeed
+    from routesim.routes.live.rig import SessionFeed
 
     fake.add_device(airpods, connected=True)
     lines: list[str] = []
@@ -93,8 +93,8 @@ async def test_watch_feeds_the_session_model_and_a_call_moves_the_airpods_to_hfp
 async def test_watch_with_adverts_moves_the_route_when_both_buds_come_out(fake, private_bus, airpods, monkeypatch):
     """Ear detection on a rig: the connected AirPods' proximity adverts say both buds are out, and the
     session model moves the route on with oldDeviceUnavailable (scenario-format decisions on earbuds)."""
-    from bt.fake_bluez import APPLE, proximity_pairing
-    from routes.live import SessionFeed
+    from routesim.bt.fake_bluez import APPLE, proximity_pairing
+    from routesim.routes.live.rig import SessionFeed
 
     monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", private_bus.address)  # bleak reads only this
     fake.add_device(airpods, connected=True)

@@ -9,10 +9,10 @@ import socket
 from dbus_fast import BusType, Message, Variant
 from dbus_fast.aio import MessageBus
 
-from bt.bluez.constants import ADAPTER, BATTERY, DEVICE, OBJECT_MANAGER, PROPERTIES, TRANSPORT
-from bt.events import BatteryChanged, Connected, Disconnected, ProfileChanged, Renamed
-from bt.fake_bluez import FakeBluez, PrivateBus, VirtualAccessory
-from routes.clock import WallClock
+from routesim.bt.bluez.constants import ADAPTER, BATTERY, DEVICE, OBJECT_MANAGER, PROPERTIES, TRANSPORT
+from routesim.events import BatteryChanged, Connected, Disconnected, ProfileChanged, Renamed
+from routesim.bt.fake_bluez import FakeBluez, PrivateBus, VirtualAccessory
+from routesim.clock import WallClock
 
 AIRPODS = "AA:BB:CC:DD:EE:01"
 SPEAKER = "AA:BB:CC:DD:EE:02"
@@ -110,7 +110,7 @@ async def test_system_bus_restart_reconnects_with_backoff_and_resyncs(make_backe
 
 
 async def test_malformed_properties_are_logged_and_ignored(fake, make_backend, airpods, caplog):
-    caplog.set_level(logging.WARNING, logger="bt.bluez")
+    caplog.set_level(logging.WARNING, logger="routesim.bt.bluez")
     fake.add_device(airpods, connected=True)
     # objects that are broken from the start
     fake.add_raw_object("/org/bluez/hci0/dev_11_22_33_44_55_66", {DEVICE: {"Connected": Variant("b", True)}})  # no Address

@@ -1,0 +1,1 @@
+"""The ``routesim`` command: one module per command. Nothing imports this package."""

@@ -1,0 +1,17 @@
+"""What several commands share: where the bundled scenarios are, and the catalog with the user's quirks."""
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+
+def bundled_scenarios() -> Path:
+    return Path(str(resources.files("routesim.fixtures") / "scenarios"))
+
+
+def catalog_for(args):
+    """The bundled catalog, or one with the quirk folders of ``--quirks`` layered over it."""
+    from routesim.profiles.catalog import default_catalog, load_catalog
+
+    dirs = [Path(d) for d in getattr(args, "quirks", None) or []]
+    return load_catalog(dirs) if dirs else default_catalog()

@@ -1,0 +1,164 @@
+"""The ``routesim`` command."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from routesim.routes.cli.common import bundled_scenarios, catalog_for as _catalog
+
+EPILOG = """\
+examples:
+  routesim run                                   run the bundled scenario library
+  routesim run my.scenario.yaml --format json    one JSON object per scenario
+  routesim explain fixtures/scenarios/playandrecord-quiet-earpiece.scenario.yaml
+  routesim models                                the model catalog
+  routesim models show airpods-pro-2             one entry with the source of every fact
+
+exit codes of run: 0 every expectation holds, 1 an expectation failed, 2 a file is not a valid scenario.
+"""
+
+
+def _load(paths: Sequence[str], catalog, err) -> tuple[list, int]:
+    from routesim.routes.scenario.loader import iter_scenario_files, load_path
+    from routesim.routes.scenario.model import ScenarioError
+
+    targets = list(paths) or [str(bundled_scenarios())]
+    missing = [p for p in targets if not Path(p).exists()]
+    if missing:
+        err.write(f"routesim: no such file or directory: {', '.join(missing)}\n")
+        return [], 2
+    files = iter_scenario_files(targets)
+    if not files:
+        err.write(f"routesim: no *.scenario.yaml files under {', '.join(targets)}\n")
+        return [], 2
+    scenarios, status = [], 0
+    for f in files:
+        try:
+            scenarios.extend(load_path(f, catalog.ids()))
+        except ScenarioError as e:
+            err.write(f"{e}\n")
+            status = 2
+    return scenarios, status
+
+
+def cmd_run(args) -> int:
+    from routesim.routes.scenario.report import as_json, timeline
+    from routesim.routes.scenario.runner import run_scenario
+
+    catalog = _catalog(args)
+    scenarios, status = _load(args.paths, catalog, sys.stderr)
+    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    passed = failed = invalid = 0
+    for sc in scenarios:
+        result = run_scenario(sc, catalog)
+        if args.format == "json":
+            print(json.dumps(as_json(result), default=str))
+        else:
+            timeline(result, sys.stdout, verbose=not args.quiet, color=color)
+        if result.invalid:
+            invalid += 1
+            sys.stderr.write(f"{result.invalid}\n") if args.format == "json" else None
+        elif result.passed:
+            passed += 1
+        else:
+            failed += 1
+    if args.format != "json":
+        print(f"routesim: {passed} scenarios passed, {failed} failed, {invalid} invalid"
+              + (" (and files that did not load)" if status else ""))
+    if status or invalid:
+        return 2
+    return 1 if failed else 0
+
+
+def cmd_explain(args) -> int:
+    from routesim.routes.scenario.report import explain
+    from routesim.routes.scenario.runner import run_scenario
+
+    catalog = _catalog(args)
+    scenarios, status = _load(args.paths, catalog, sys.stderr)
+    for sc in scenarios:
+        result = run_scenario(sc, catalog)
+        explain(result, sys.stdout)
+        if result.invalid:
+            status = 2
+    return status
+
+
+def cmd_models(args) -> int:
+    from routesim.routes.cli import models as models_cli
+
+    return models_cli.run(args, _catalog(args))
+
+
+def cmd_rules(args) -> int:
+    from routesim.routes.phone.rules import RULES
+
+    for r in RULES.values():
+        print(f"{r.id:45} {r.source.tag}  {r.summary}\n{'':45}      {r.source.ref}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="routesim",
+        description="Simulate iOS audio routing with Bluetooth and wired accessories, and what the app's "
+                    "AVAudioSession sees.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run scenario files and print a timeline per scenario",
+                         description="Run scenarios (files or directories of *.scenario.yaml; default: the "
+                                     "bundled library) and check every expect.")
+    run.add_argument("paths", nargs="*", metavar="PATH", help="scenario files or directories")
+    run.add_argument("--format", choices=("text", "json"), default="text")
+    run.add_argument("-q", "--quiet", action="store_true", help="print only one line per scenario")
+    run.add_argument("--quirks", action="append", metavar="DIR", help="extra quirk files layered over the bundled ones")
+    run.set_defaults(func=cmd_run)
+
+    exp = sub.add_parser("explain", help="say why the route is what it is at every step, with sources")
+    exp.add_argument("paths", nargs="+", metavar="PATH")
+    exp.add_argument("--quirks", action="append", metavar="DIR")
+    exp.set_defaults(func=cmd_explain)
+
+    models = sub.add_parser("models", help="list the model catalog; 'models show ID'; 'models --check'")
+    models.add_argument("action", nargs="?", choices=("list", "show"), default="list")
+    models.add_argument("id", nargs="?", help="catalog id for 'show'")
+    models.add_argument("--check", action="store_true", help="lint the catalog and quirks")
+    models.add_argument("--quirks", action="append", metavar="DIR")
+    models.set_defaults(func=cmd_models)
+
+    rules = sub.add_parser("rules", help="list every behaviour rule of the model with its source tag")
+    rules.set_defaults(func=cmd_rules)
+
+    # Commands that live in their own modules (each adds its subparser).
+    from routesim.routes.cli import identify as identify_cli, live, render as render_cli, scan as scan_cli
+
+    live.add_live_commands(sub)  # devices, watch, fake-bluez
+    identify_cli.add_command(sub)
+    scan_cli.add_command(sub)
+    render_cli.add_command(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,396 @@
+"""The route policy: a pure function from an explicit state to a route, and the reasons for it.
+
+Rules are named by id (routes.rules) so ``explain`` can say which rule and which quirk decided.
+Recency model: last-in wins over a stack of allowed candidates, the built-in ports are the floor
+(ios-audio-session §4.3 [DOC] + [INF]).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from routesim.profiles.codecs import CODECS
+from routesim.profiles.model import Model, Quirk
+from routesim.profiles.platform import Platform
+from routesim.profiles.quirks import session_matches
+
+from routesim.routes.phone.config import OUTPUT_ONLY, Configuration, implied_rules
+from routesim.routes.phone.ports import RECEIVER, SPEAKER, Port, Route, bluetooth_port, built_in_mic, wired_port
+
+DEFAULT_RATE = 48000
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    key: str
+    model: Model
+    name: str
+    address: str
+    seq: int  # larger = connected (or returned) more recently
+    available: bool = True  # False while both buds are out of the ears
+    quirks: tuple[Quirk, ...] = ()
+    pending: frozenset[str] = frozenset()  # profiles a delay quirk keeps down for now
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyState:
+    config: Configuration
+    devices: tuple[Device, ...] = ()
+    hardware: str = "iphone"
+    platform: Platform = Platform("ios", (26, 0, 0))
+    hfp_offered: frozenset[str] = frozenset({"cvsd", "msbc", "lc3-a127"})
+    override_speaker: bool = False
+    preferred_input: str | None = None  # accessory key or "builtInMic"
+    picked: str | None = None  # accessory key, "speaker" or "receiver"
+    speaker_pinned_seq: int | None = None  # headsetOverridesDefaultToSpeaker: false
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    profile: str  # "a2dp" | "hfp" | "wired"
+    codec: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    route: Route
+    links: dict[str, Link] = field(default_factory=dict)
+    sample_rate: int = DEFAULT_RATE
+    rules: tuple[str, ...] = ()
+    quirks: tuple[Quirk, ...] = ()
+
+
+class _Trace:
+    __slots__ = ("rules", "quirks")
+
+    def __init__(self) -> None:
+        self.rules: list[str] = []
+        self.quirks: list[Quirk] = []
+
+    def add(self, *rule_ids: str) -> None:
+        for r in rule_ids:
+            if r not in self.rules:
+                self.rules.append(r)
+
+
+def _active_quirks(dev: Device, config: Configuration, effect: str) -> list[Quirk]:
+    return [q for q in dev.quirks
+            if q.effect == effect and session_matches(q, config.category, config.mode, config.effective)]
+
+
+def _refused(dev: Device, config: Configuration, profile: str, trace: _Trace) -> bool:
+    if profile in dev.pending:
+        trace.add("route.quirk")
+        return True
+    for q in _active_quirks(dev, config, "profile-refused"):
+        if q.params.get("profile") == profile:
+            trace.quirks.append(q)
+            trace.add("route.quirk")
+            return True
+    return False
+
+
+def device_link(dev: Device, config: Configuration, trace: _Trace | None = None) -> str | None:
+    """The best link this device offers the current configuration: 'hfp', 'a2dp', 'wired' or None."""
+    trace = trace or _Trace()
+    m, cat, eff = dev.model, config.category, config.effective
+    if not m.is_bluetooth:
+        if cat in OUTPUT_ONLY:
+            return "wired" if m.output_port else None
+        if cat == "record":
+            return "wired" if m.input_port else None
+        return "wired"
+    if cat in ("playAndRecord", "record") and "allowBluetoothHFP" in eff and m.has_hfp and m.microphones > 0:
+        if not _refused(dev, config, "hfp", trace):
+            if cat == "playAndRecord" and "allowBluetoothA2DP" in eff and m.has_a2dp:
+                trace.add("route.hfp-before-a2dp")
+            return "hfp"
+    if m.has_a2dp and "allowBluetoothA2DP" in eff and cat in (*OUTPUT_ONLY, "playAndRecord"):
+        if not _refused(dev, config, "a2dp", trace):
+            return "a2dp"
+    return None
+
+
+def _ports(dev: Device, link: str, want_input: bool) -> tuple[Port | None, Port | None]:
+    """(input port, output port) the device gives on this link."""
+    m = dev.model
+    if link == "hfp":
+        p = bluetooth_port("hfp", dev.key, dev.name, dev.address)
+        return (p if want_input else None), p
+    if link == "a2dp":
+        return None, bluetooth_port("a2dp", dev.key, dev.name, dev.address)
+    out = wired_port(m.output_port, dev.key, dev.name, dev.address) if m.output_port else None
+    inp = wired_port(m.input_port, dev.key, dev.name, dev.address) if (m.input_port and want_input) else None
+    return inp, out
+
+
+def _newest_first(state: PolicyState) -> list[Device]:
+    return sorted((d for d in state.devices if d.available), key=lambda d: -d.seq)
+
+
+def available_inputs(state: PolicyState) -> list[tuple[Port, str]]:
+    """availableInputs: (port, key-or-builtInMic) in the order iOS lists them (built-in first) [DOC §4.6]."""
+    config = state.config
+    if not config.has_input:
+        return []
+    result = [(built_in_mic(state.hardware), "builtInMic")]
+    for dev in sorted((d for d in state.devices if d.available), key=lambda d: d.seq):
+        link = device_link(dev, config)
+        if link == "hfp":
+            result.append((bluetooth_port("hfp", dev.key, dev.name, dev.address), dev.key))
+        elif link == "wired" and dev.model.input_port:
+            result.append((wired_port(dev.model.input_port, dev.key, dev.name, dev.address), dev.key))
+    return result
+
+
+def decide(state: PolicyState) -> Decision:
+    trace = _Trace()
+    config = state.config
+    trace.add(*implied_rules(config))
+    cat = config.category
+    if cat in OUTPUT_ONLY:
+        route, links = _output_only(state, trace)
+    elif cat == "record":
+        route, links = _record(state, trace)
+    elif cat == "multiRoute":
+        route, links = _multi_route(state, trace)
+    else:
+        route, links = _play_and_record(state, trace)
+    rate = _sample_rate(state, route, links, trace)
+    return Decision(route, links, rate, tuple(trace.rules), tuple(trace.quirks))
+
+
+def _link_record(dev: Device, link: str, state: PolicyState, trace: _Trace) -> Link:
+    if link == "hfp":
+        support = _hfp_support(dev, state, trace)
+        return Link("hfp", support)
+    if link == "a2dp":
+        return Link("a2dp", dev.model.a2dp_codec())
+    return Link("wired", None)
+
+
+def _hfp_support(dev: Device, state: PolicyState, trace: _Trace) -> str:
+    offered = set(state.hfp_offered)
+    for q in _active_quirks(dev, state.config, "codec-unavailable"):
+        if q.params.get("codec") in offered:
+            offered.discard(q.params["codec"])
+            trace.quirks.append(q)
+            trace.add("route.quirk")
+    support = dev.model.hfp_codec(frozenset(offered), state.platform)
+    # CVSD is mandatory in HFP, the floor when nothing better is common (bluez-and-airpods §3).
+    return support.codec if support else "cvsd"
+
+
+def _output_only(state: PolicyState, trace: _Trace):
+    config = state.config
+    cands = []
+    for dev in _newest_first(state):
+        link = device_link(dev, config, trace)
+        if link:
+            cands.append((dev, link))
+        elif dev.model.has_hfp and not dev.model.has_a2dp:
+            trace.add("route.hfp-only-not-for-playback")
+    trace.add("route.output-only-last-in")
+    picked = _picked(state, cands, trace)
+    if picked == "speaker" or (picked is None and not cands):
+        return Route((), (SPEAKER,)), {}
+    dev, link = picked if picked else cands[0]
+    if len(cands) > 1:
+        trace.add("route.last-in-wins")
+    _, out = _ports(dev, link, False)
+    fallback = _output_fallback(dev, link, config, trace)
+    if fallback:
+        return Route((), (fallback,)), {}
+    return Route((), (out,)), {dev.key: _link_record(dev, link, state, trace)}
+
+
+def _picked(state: PolicyState, cands, trace: _Trace):
+    """The user's route-picker choice, if it still stands: a (device, link) pair, 'speaker', 'receiver'."""
+    if state.picked is None:
+        return None
+    trace.add("route.picker")
+    if state.picked in ("speaker", "receiver"):
+        return state.picked
+    for dev, link in cands:
+        if dev.key == state.picked:
+            return dev, link
+    return None
+
+
+def _output_fallback(dev: Device, link: str, config: Configuration, trace: _Trace) -> Port | None:
+    if link != "a2dp":
+        return None
+    for q in _active_quirks(dev, config, "output-fallback"):
+        trace.quirks.append(q)
+        trace.add("route.quirk")
+        return SPEAKER if q.params.get("output", "builtInSpeaker") == "builtInSpeaker" else RECEIVER
+    return None
+
+
+def _record(state: PolicyState, trace: _Trace):
+    config = state.config
+    trace.add("route.record-no-output")
+    mic = built_in_mic(state.hardware)
+    if state.preferred_input == "builtInMic":
+        trace.add("route.preferred-input")
+        return Route((mic,), ()), {}
+    cands = [(d, device_link(d, config, trace)) for d in _newest_first(state)]
+    cands = [(d, link) for d, link in cands if link]
+    chosen = None
+    if state.preferred_input:
+        chosen = next(((d, l) for d, l in cands if d.key == state.preferred_input), None)
+        if chosen:
+            trace.add("route.preferred-input")
+    if chosen is None and cands:
+        chosen = cands[0]
+        if len(cands) > 1:
+            trace.add("route.last-in-wins")
+    if chosen is None:
+        return Route((mic,), ()), {}
+    dev, link = chosen
+    inp, _ = _ports(dev, link, True)
+    if link == "hfp":
+        trace.add("route.hfp-both-ways")
+    return Route((inp,), ()), {dev.key: _link_record(dev, link, state, trace)}
+
+
+def _multi_route(state: PolicyState, trace: _Trace):
+    # multiRoute eligible ports (ios-audio-session §1.3 [DOC H-Types]): wired and USB only.
+    devs = [d for d in _newest_first(state) if not d.model.is_bluetooth]
+    outs = [wired_port(d.model.output_port, d.key, d.name, d.address) for d in devs
+            if d.model.output_port in ("usbAudio", "lineOut", "headphones", "HDMI")]
+    ins = [wired_port(d.model.input_port, d.key, d.name, d.address) for d in devs
+           if d.model.input_port in ("usbAudio", "headsetMic")]
+    trace.add("route.last-in-wins")
+    return Route((ins[0] if ins else built_in_mic(state.hardware),), tuple(outs) or (SPEAKER,)), {}
+
+
+def _floor_output(state: PolicyState, trace: _Trace) -> Port:
+    eff = state.config.effective
+    if "defaultToSpeaker" in eff:
+        trace.add("route.default-to-speaker")
+        return SPEAKER
+    if state.hardware != "iphone":
+        trace.add("route.no-receiver-speaker")
+        return SPEAKER
+    trace.add("route.playandrecord-receiver")
+    return RECEIVER
+
+
+def _play_and_record(state: PolicyState, trace: _Trace):
+    config = state.config
+    eff = config.effective
+    mic = built_in_mic(state.hardware)
+    if state.override_speaker:
+        trace.add("route.override-speaker")
+        return Route((mic,), (SPEAKER,)), {}
+
+    pref = state.preferred_input
+    cands: list[tuple[Device, str]] = []
+    for dev in _newest_first(state):
+        link = device_link(dev, config, trace)
+        if link is None:
+            if dev.model.is_bluetooth and not (eff & {"allowBluetoothHFP", "allowBluetoothA2DP"}):
+                trace.add("route.bt-needs-option")
+            continue
+        if (state.speaker_pinned_seq is not None and "defaultToSpeaker" in eff
+                and dev.seq > state.speaker_pinned_seq):
+            trace.add("route.default-to-speaker-keeps")
+            continue
+        if link == "hfp" and pref is not None and pref != dev.key:
+            # Preferring another input takes this device off HFP (HFP moves both sides, §4.2 [DOC]);
+            # it may still play over A2DP.
+            if dev.model.has_a2dp and "allowBluetoothA2DP" in eff:
+                link = "a2dp"
+            else:
+                continue
+        cands.append((dev, link))
+    if cands and "defaultToSpeaker" in eff:
+        trace.add("route.headset-over-default-to-speaker")
+
+    links: dict[str, Link] = {}
+    picked = _picked(state, cands, trace)
+    out_choice = None
+    if picked in ("speaker", "receiver"):
+        out_port = SPEAKER if picked == "speaker" else RECEIVER
+        return Route((mic,), (out_port,)), {}
+    if picked:
+        out_choice = picked
+    elif pref and pref != "builtInMic":
+        for dev, link in cands:
+            if dev.key == pref:
+                if link == "hfp":
+                    out_choice = (dev, link)
+                    trace.add("route.preferred-input", "route.preferred-hfp-moves-output")
+                break
+    if out_choice is None and cands:
+        out_choice = cands[0]
+        if len(cands) > 1:
+            trace.add("route.last-in-wins")
+
+    if out_choice is None:
+        out_port = _floor_output(state, trace)
+        inp = _category_input(state, cands, trace) or mic
+        return Route((inp,), (out_port,)), links
+
+    dev, link = out_choice
+    dev_in, out_port = _ports(dev, link, True)
+    fallback = _output_fallback(dev, link, config, trace)
+    if fallback:
+        return Route((_category_input(state, cands, trace) or mic,), (fallback,)), links
+    links[dev.key] = _link_record(dev, link, state, trace)
+    if link == "hfp":
+        trace.add("route.hfp-both-ways")
+        return Route((dev_in,), (out_port,)), links
+    if link == "a2dp":
+        trace.add("route.a2dp-with-category-input")
+    if dev_in is not None and pref in (None, dev.key):
+        if dev.model.input_port == "headsetMic":
+            trace.add("route.wired-headset")
+        return Route((dev_in,), (out_port,)), links
+    inp = _category_input(state, cands, trace) or mic
+    return Route((inp,), (out_port,)), links
+
+
+def _category_input(state: PolicyState, cands: Iterable[tuple[Device, str]], trace: _Trace) -> Port | None:
+    """The input when the output gives none: the preferred one, else the newest wired/USB/car mic."""
+    pref = state.preferred_input
+    if pref == "builtInMic":
+        trace.add("route.preferred-input")
+        return built_in_mic(state.hardware)
+    wired = [(d, l) for d, l in cands if l == "wired" and d.model.input_port]
+    if pref:
+        for dev, _ in wired:
+            if dev.key == pref:
+                trace.add("route.preferred-input")
+                return wired_port(dev.model.input_port, dev.key, dev.name, dev.address)
+    if wired:
+        dev = wired[0][0]
+        return wired_port(dev.model.input_port, dev.key, dev.name, dev.address)
+    return None
+
+
+def _sample_rate(state: PolicyState, route: Route, links: dict[str, Link], trace: _Trace) -> int:
+    rate = DEFAULT_RATE
+    out_owner = route.outputs[0].owner if route.outputs else None
+    in_owner = route.inputs[0].owner if route.inputs else None
+    owner = out_owner or in_owner
+    link = links.get(owner) if owner else None
+    dev = next((d for d in state.devices if d.key == owner), None)
+    if link and dev:
+        if link.profile == "hfp":
+            rate = CODECS[link.codec].sample_rate
+            trace.add("format.hfp-codec-rate")
+        elif link.profile == "a2dp":
+            rate = dev.model.a2dp_sample_rate
+            trace.add("format.a2dp-rate")
+        else:
+            trace.add("format.built-in-48k")
+        for q in _active_quirks(dev, state.config, "sample-rate-forced"):
+            if q.params.get("link") == link.profile:
+                rate = int(q.params["rate"])
+                trace.quirks.append(q)
+                trace.add("route.quirk")
+    else:
+        trace.add("format.built-in-48k")
+    return rate

@@ -1,0 +1,5 @@
+import sys
+
+from routesim.routes.cli.main import main
+
+sys.exit(main())
