@@ -1,5 +1,5 @@
 # Sourced by scripts/demo and scripts/test: make sure the system packages, the virtualenv and the
-# project are installed. Usage: bootstrap_env MODE   (MODE: "wheel" = pip install .,  "dev" = -e .[test])
+# project are installed. Usage: bootstrap_env MODE   (MODE: "wheel" = pip install .,  "dev" = -e .[test,cluster])
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -61,7 +61,7 @@ bootstrap_env() {
     say "installing routesim ($mode) and its dependencies"
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip </dev/null
     if [ "$mode" = dev ]; then
-      "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT[test]" </dev/null
+      "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT[test,cluster]" </dev/null
     else
       "$VENV/bin/python" -m pip install -q --disable-pip-version-check "$ROOT" </dev/null
     fi
