@@ -59,13 +59,14 @@ class Phone:
     ):
         self.clock: Clock = clock if clock is not None else VirtualClock()
         self.catalog = catalog if catalog is not None else default_catalog()
+        self._t0 = self.clock.now()  # times are seconds since the phone was made (also on the wall clock)
         self.model = SessionModel(
             platform=Platform.parse(platform) if isinstance(platform, str) else platform,
             hardware=hardware,
             hfp_offered=frozenset(hfp_codecs) if hfp_codecs is not None else None,
             behavior=dict(behavior or {}),
             app=app,
-            now=self.clock.now,
+            now=self._now,
             schedule=self.clock.call_later,
         )
         # Scenarios keep notifications for their expect blocks; a live rig only publishes them.
@@ -94,8 +95,11 @@ class Phone:
 
     @property
     def time(self) -> float:
-        """The clock's time in seconds (virtual: since the phone was made)."""
-        return self.clock.now()
+        """Seconds since the phone was made (virtual or wall-clock time, as its clock runs)."""
+        return self._now()
+
+    def _now(self) -> float:
+        return self.clock.now() - self._t0
 
     @property
     def route(self) -> Route:
@@ -298,12 +302,14 @@ class Phone:
         previous await returned, so a change that already happened is found at once. ``timeout`` is
         virtual seconds on a virtual clock (costs nothing) and wall-clock seconds on a rig.
         """
+        __tracebackhide__ = True  # pytest shows the test's line, not ours
         fields = {"reason": REASONS.resolve(reason)} if reason is not None else {}
         return await self.notification("routeChange", timeout=timeout, **fields)
 
     async def notification(self, name: str, *, timeout: float = 5.0, **fields: Any) -> Notification:
         """The next notification called ``name`` (``interruption``, ``didActivate``, ...) whose fields
         equal ``fields`` (``type="began"``); see :meth:`route_change` for the order and the timeout."""
+        __tracebackhide__ = True  # pytest shows the test's line, not ours
         name = NOTIFICATIONS.resolve(name)
         wanted = {name: fields} if fields else name
 
@@ -324,6 +330,7 @@ class Phone:
     async def call_state(self, call: str, state: str, *, timeout: float = 5.0) -> None:
         """Until call ``call`` is in ``state`` (``ringing``, ``connecting``, ``active``, ``held``, ``ended``)."""
 
+        __tracebackhide__ = True  # pytest shows the test's line, not ours
         def poll() -> bool | None:
             return True if self.call_states().get(call) == state else None
 
@@ -334,6 +341,7 @@ class Phone:
 
     async def _wait(self, key: str, expected: Any, poll: Callable[[], T | None],
                     observed: Callable[[], tuple[Any, list[str]]], timeout: float) -> T:
+        __tracebackhide__ = True  # pytest shows the test's line, not ours
         clock = self.clock
         deadline = clock.now() + timeout
         if isinstance(clock, VirtualClock):
@@ -370,11 +378,12 @@ class Phone:
             return got
         actual, context = observed()
         raise ExpectationFailed(key, expected, actual, within=f" within {timeout:g} s ({unit})",
-                                context=[f"at {clock.now():.3f} s", *context])
+                                context=[f"at {self.time:.3f} s", *context])
 
     # ------------------------------------------------------------------ assertions
     def expect_route(self, *, inputs: Iterable[str] | None = None, outputs: Iterable[str] | None = None) -> None:
         """Assert the current route's port types, like ``expect: route`` (``outputs=["bluetoothA2DP"]``)."""
+        __tracebackhide__ = True  # pytest shows the test's line, not ours
         ins, outs = self.route.types()
         want: dict[str, list[str]] = {}
         have: dict[str, list[str]] = {}
@@ -426,7 +435,7 @@ class Phone:
 
     def _record(self, kind: EntryKind, name: str, args: Mapping[str, Any], data: Any = None) -> None:
         route = None if kind == "error" else self.route
-        self._append(TimelineEntry(self.clock.now(), kind, name, dict(args), route, data))
+        self._append(TimelineEntry(self.time, kind, name, dict(args), route, data))
 
     def _append(self, entry: TimelineEntry) -> None:
         self._timeline.append(entry)
@@ -436,7 +445,7 @@ class Phone:
             self._changed.set()
 
     def __repr__(self) -> str:
-        return f"<routesim.Phone {self.model.platform} {self.model.hardware} at {self.time:.3f}s: {self.route.short()}>"
+        return f"<routesim.Phone {self.model.platform} {self.model.hardware} at {self.time:.3f} s: {self.route.short()}>"
 
 
 class Accessory:

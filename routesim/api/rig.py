@@ -51,6 +51,7 @@ class Rig:
         self._report = report
         self.backend = BluezBackend(self.bus, on_event=self._event, clock=phone.clock)
         self._scanner: Any = None
+        self._sink: BluezCommandSink | None = None
 
     @property
     def live(self) -> bool:
@@ -63,7 +64,8 @@ class Rig:
 
     async def start(self) -> "Rig":
         """Connect to BlueZ (raises ``BluezError`` with a one-line reason: no bus, no bluetoothd, ...)."""
-        self.phone.manager.add_sink(BluezCommandSink(self.backend, apply=self.apply, report=self._command))
+        self._sink = BluezCommandSink(self.backend, apply=self.apply, report=self._command)
+        self.phone.manager.add_sink(self._sink)
         await self.backend.start(require_bluetoothd=True)
         if self.adverts:
             from routesim.bt.adverts import AdvertSource
@@ -78,6 +80,9 @@ class Rig:
         return self
 
     async def stop(self) -> None:
+        """Let the commands under way finish (a few seconds at most), then disconnect."""
+        if self._sink is not None:
+            await self._sink.drain(5.0)
         if self._scanner is not None:
             await self._scanner.stop()
             self._scanner = None
