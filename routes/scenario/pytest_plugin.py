@@ -99,10 +99,12 @@ async def _fake_bluez(routesim_private_bus: str) -> AsyncIterator[Any]:
     await fake.stop()
 
 
-async def _rig(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
-    """A live rig on the bus the test names; skipped (with the reason) when it names none."""
-    from routesim.api.rig import Rig
+_RIG_BUS = pytest.StashKey[tuple]()
 
+
+@pytest.fixture
+def routesim_rig(request: pytest.FixtureRequest) -> Any:
+    """A started live rig on the bus the test names; skipped (with the reason) when it names none."""
     marker = request.node.get_closest_marker("routesim_bus")
     bus = request.config.getoption("--routesim-bus")
     apply = request.config.getoption("--routesim-apply")
@@ -114,6 +116,14 @@ async def _rig(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
                     "or run pytest --routesim-bus ADDRESS")
     if bus == "fake":
         bus = request.getfixturevalue("routesim_fake_bluez").address
+    request.node.stash[_RIG_BUS] = (bus, apply)
+    return request.getfixturevalue("_routesim_started_rig")  # async: started on the test's event loop
+
+
+async def _started_rig(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    from routesim.api.rig import Rig
+
+    bus, apply = request.node.stash[_RIG_BUS]
     rig = Rig(bus, apply=apply, **_phone_options(request))
     _remember(request, rig.phone)
     await rig.start()
@@ -123,14 +133,14 @@ async def _rig(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
 
 if _async_fixture is not None:
     routesim_fake_bluez = _async_fixture(_fake_bluez, name="routesim_fake_bluez")
-    routesim_rig = _async_fixture(_rig, name="routesim_rig")
+    _routesim_started_rig = _async_fixture(_started_rig, name="_routesim_started_rig")
 else:  # pragma: no cover
     @pytest.fixture
     def routesim_fake_bluez() -> Any:
         raise pytest.UsageError("routesim_fake_bluez is async: install pytest-asyncio (pip install 'routesim[test]')")
 
     @pytest.fixture
-    def routesim_rig() -> Any:
+    def _routesim_started_rig() -> Any:
         raise pytest.UsageError("routesim_rig is async: install pytest-asyncio (pip install 'routesim[test]')")
 
 

@@ -335,7 +335,8 @@ class Phone:
             return True if self.call_states().get(call) == state else None
 
         def observed() -> tuple[Any, list[str]]:
-            return self.call_states().get(call, "no such call"), [f"calls now {self.call_states()}"]
+            return (self.call_states().get(call, "no such call"),
+                    [f"calls now {self.call_states()}", f"route now {self.route.short()}"])
 
         await self._wait(f"calls.{call}", state, poll, observed, timeout)
 
