@@ -37,10 +37,7 @@ async def test_a_call_switches_the_airpods_card_to_the_headset_profile(routesim_
     phone.callkit.start_call("call-1")
     await phone.notification("didActivate", timeout=5)
     phone.expect_route(inputs=["bluetoothHFP"], outputs=["bluetoothHFP"])
-    for _ in range(50):  # the switch reaches the device through BlueZ, on the wall clock
-        if routesim_fake_bluez.card_profile(PODS) == "headset-head-unit":
-            break
-        await phone.sleep(0.05)
+    await routesim_rig.settle()  # the switch reaches the device through BlueZ, on the wall clock
     assert routesim_fake_bluez.card_profile(PODS) == "headset-head-unit"
 
     phone.callkit.end("call-1")

@@ -47,7 +47,9 @@ class Rig:
         if phone.virtual_time:
             raise ValueError("a rig's phone runs on the wall clock: Phone(clock=WallClock(), strict=False)")
         self.phone = phone
-        self.commands: list[str] = []  # what the rig did (or would do) to the devices, in order
+        # what the rig did (or would do) to the devices, in order: "switch AA:BB:… to hfp (msbc): PipeWire
+        # card … profile headset-head-unit", or "would switch …" on a live bus without apply
+        self.commands: list[str] = []
         self._report = report
         self.backend = BluezBackend(self.bus, on_event=self._event, clock=phone.clock)
         self._scanner: Any = None
@@ -79,10 +81,15 @@ class Rig:
                 raise
         return self
 
+    async def settle(self, timeout: float = 5.0) -> None:
+        """Wait (wall clock, at most ``timeout``) until the commands sent to the devices have finished;
+        :attr:`commands` then lists them all."""
+        if self._sink is not None:
+            await self._sink.drain(timeout)
+
     async def stop(self) -> None:
         """Let the commands under way finish (a few seconds at most), then disconnect."""
-        if self._sink is not None:
-            await self._sink.drain(5.0)
+        await self.settle()
         if self._scanner is not None:
             await self._scanner.stop()
             self._scanner = None
@@ -101,6 +108,7 @@ class Rig:
             log.info("could not apply %s: %s", type(event).__name__, exc)
 
     def _command(self, line: str) -> None:
+        line = line.removeprefix("command").strip()  # the sink words it for `routesim watch`
         self.commands.append(line)
         log.info("command %s", line)
         if self._report is not None:
