@@ -24,6 +24,13 @@ class Parts:
     """The session model, its clock and route manager, and the models attached to them
     (``calls``, ``cellular``, ``engine``, ``recorder``, ``capture``): the ``run`` of ``attach(run)``."""
 
+    # set by the modules' attach(); read them through attached(), which says when one is missing
+    calls: Any
+    cellular: Any
+    engine: Any
+    recorder: Any
+    capture: Any
+
     def __init__(self, phone: SessionModel, clock: Clock, manager: RouteManager):
         self.phone = phone
         self.clock = clock

@@ -16,6 +16,7 @@ from routesim.events import AccessoryEvent, AccessoryInfo
 from routesim.profiles.catalog import Catalog, default_catalog
 from routesim.profiles.platform import Platform
 from routesim.routes.live.manager import RouteManager
+from routesim.routes.phone.behavior import DEFAULT_BEHAVIOR
 from routesim.routes.phone.config import Configuration
 from routesim.routes.phone.errors import StepError
 from routesim.routes.phone.notifications import Notification
@@ -57,6 +58,9 @@ class Phone:
         clock: Clock | None = None,
         strict: bool = True,
     ):
+        unknown = sorted(set(behavior or {}) - set(DEFAULT_BEHAVIOR))
+        if unknown:
+            raise ValueError(f"unknown behavior switch {unknown[0]!r}; the switches are {', '.join(DEFAULT_BEHAVIOR)}")
         self.clock: Clock = clock if clock is not None else VirtualClock()
         self.catalog = catalog if catalog is not None else default_catalog()
         self._t0 = self.clock.now()  # times are seconds since the phone was made (also on the wall clock)

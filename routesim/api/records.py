@@ -6,6 +6,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any, Literal, Mapping
 
 from routesim.events import (AccessoryEvent, BatteryChanged, CaseChanged, Connected, Disconnected, EarsChanged,
@@ -90,6 +91,9 @@ class ExpectationFailed(AssertionError):
         super().__init__("\n".join([message, *(f"  {line}" for line in self.context)]))
 
 
+ExpectationFailed.__module__ = "routesim"  # tracebacks name it as users import it
+
+
 def _json(value: Any) -> str:
     if isinstance(value, str) and value == "nothing":
         return value
@@ -110,7 +114,7 @@ def _plain(value: Any) -> Any:
 
 def caller_location() -> str | None:
     """``file:line`` of the nearest frame outside this API (the test line that awaited or asserted)."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         module = frame.f_globals.get("__name__", "")
         if not (module.startswith("routesim.api") or module.startswith("asyncio")):
