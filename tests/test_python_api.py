@@ -322,3 +322,12 @@ def test_the_bus_option_runs_rig_tests_and_overrides_the_marker(pytester):
     # the test now gets a rig on the fake bluetoothd, and fails on its own assertion
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*AssertionError: must not run*"])
+
+
+@pytest.mark.parametrize("options,error", [
+    ({"behavior": {"setModeClearOptions": True}}, "unknown behavior switch 'setModeClearOptions'"),
+    ({"platform": "ios-banana"}, "ios-banana"),
+])
+def test_a_phone_refuses_options_it_does_not_know(options, error):
+    with pytest.raises(ValueError, match=error):
+        Phone(**options)
