@@ -79,8 +79,10 @@ def citation_keys(text: str, tag: str | None = None) -> list[str]:
             if tag == "INF" and (had_note or head != part):
                 continue  # [INF] (our own choice, explained in the note)
             raise ValueError(f"part {part!r} names no source key")
-        for piece in _split_top(names, ","):
-            km = re.fullmatch(rf"\s*(\S+)((?:\s+{LOCATOR})*)\s*", piece)
+        pieces = [re.fullmatch(rf"\s*(\S+)((?:\s+{LOCATOR})*)\s*", p) for p in _split_top(names, ",")]
+        if tag == "INF" and not pieces[0]:
+            continue  # [INF] a sentence giving routesim's own reasoning
+        for piece, km in zip(_split_top(names, ","), pieces):
             if not km:
                 raise ValueError(f"{piece.strip()!r} is not a key (followed by a § locator or a note in parentheses)")
             keys.append(km.group(1))
@@ -89,13 +91,13 @@ def citation_keys(text: str, tag: str | None = None) -> list[str]:
 
 def prose_citations(text: str) -> list[str]:
     """Bracketed citations in prose: "[DOC H-Types: note]" or a bare "[INF]"."""
-    found = []
+    found, text = [], re.sub(r"\s+", " ", text)
     for m in re.finditer(r"\[(DOC|DTS|DEV|INF)(?=[^A-Za-z])([^\[\]]*)\]", text):
         tag, body = m.group(1), m.group(2)
-        if not body:
+        if not body or (tag == "INF" and body.startswith(": ")):
             if tag != "INF":
                 raise ValueError(f"{m.group(0)} names no source key")
-            continue
+            continue  # [INF] or [INF: routesim's own reasoning]
         if not body.startswith(" "):
             raise ValueError(f"{m.group(0)}: write the tag, a space, then the keys")
         found.append(f"[{tag}]{body}")
@@ -125,6 +127,7 @@ def check(citations: list[tuple[str, str]], known: set[str]) -> list[str]:
      ["H-Errors", "gh:ryanheise/audio_session#136"]),
     ("[DOC] H-Types §3; [INF] (recency stack)", ["H-Types"]),
     ("[DEV] librepods (blemanager.cpp) (confidence: single developer report)", ["librepods"]),
+    ("[INF] no microphone, sensors, case or battery; BlueZ-UUIDs", ["BlueZ-UUIDs"]),
 ])
 def test_citation_parses(cite, keys):
     assert citation_keys(cite) == keys
@@ -135,6 +138,7 @@ def test_citation_parses(cite, keys):
     "[DOC] H-Types; recency stack [INF]",  # a tag buried in a note
     "[DEV] (a forum report)",              # DOC/DTS/DEV must name a key
     "[DOC] H-Types (unclosed",
+    "[INF] H-Types, no sensors",           # once a part starts with a key, every piece is a key
 ])
 def test_malformed_citation_is_refused(cite):
     with pytest.raises(ValueError):
@@ -151,6 +155,7 @@ def test_unknown_key_is_reported():
 @pytest.mark.parametrize("prose, found", [
     ("Rests on [DOC H-Types: voiceChat implies HFP], [INF].", ["[DOC] H-Types: voiceChat implies HFP"]),
     ("a list [1, 2] is not a citation", []),
+    ("[INF: a recency stack] and [DEV forum-745968]", ["[DEV] forum-745968"]),
 ])
 def test_prose_citations(prose, found):
     assert prose_citations(prose) == found
