@@ -31,17 +31,21 @@ def listed_keys() -> set[str]:
 
 
 def _split_top(text: str, sep: str) -> list[str]:
-    """Split on ``sep`` outside parentheses and quotes."""
-    parts, depth, cur, i = [], 0, [], 0
+    """Split on ``sep`` outside parentheses and double quotes."""
+    parts, depth, cur, i, quoted = [], 0, [], 0, False
     while i < len(text):
         ch = text[i]
-        if ch == "(":
+        if ch == '"':
+            quoted = not quoted
+        elif quoted:
+            pass
+        elif ch == "(":
             depth += 1
         elif ch == ")":
             depth -= 1
             if depth < 0:
                 raise ValueError(f"unbalanced ')' in {text!r}")
-        if depth == 0 and text.startswith(sep, i):
+        if depth == 0 and not quoted and text.startswith(sep, i):
             parts.append("".join(cur))
             cur, i = [], i + len(sep)
             continue
@@ -54,9 +58,14 @@ def _split_top(text: str, sep: str) -> list[str]:
 
 
 def _drop_parens(text: str) -> tuple[str, bool]:
-    out, depth, had = [], 0, False
+    """The text without its notes: (parenthesised) and "quoted" segments."""
+    out, depth, had, quoted = [], 0, False, False
     for ch in text:
-        if ch == "(":
+        if ch == '"':
+            quoted, had = not quoted, True
+        elif quoted:
+            pass
+        elif ch == "(":
             depth, had = depth + 1, True
         elif ch == ")":
             depth -= 1
@@ -70,14 +79,14 @@ def citation_keys(text: str, tag: str | None = None) -> list[str]:
     keys: list[str] = []
     for part in _split_top(text.strip(), ";"):
         part = part.strip()
-        m = re.match(r"\[(DOC|DTS|DEV|INF)\]\s*|(DOC|DTS|DEV|INF)(?:\s+|$)", part)
+        m = re.match(r"\[(DOC|DTS|DEV|INF)\]\s*|(DOC|DTS|DEV|INF)(?=[:\s]|$)\s*", part)
         if m:
             tag, part = m.group(1) or m.group(2), part[m.end():]
         head = _split_top(part, ": ")[0]
         names, had_note = _drop_parens(head)
         if not names.strip():
-            if tag == "INF" and (had_note or head != part):
-                continue  # [INF] (our own choice, explained in the note)
+            if tag == "INF":
+                continue  # [INF] alone, or [INF] (our own choice, explained in the note)
             raise ValueError(f"part {part!r} names no source key")
         pieces = [re.fullmatch(rf"\s*(\S+)((?:\s+{LOCATOR})*)\s*", p) for p in _split_top(names, ",")]
         if tag == "INF" and not pieces[0]:
@@ -94,11 +103,11 @@ def prose_citations(text: str) -> list[str]:
     found, text = [], re.sub(r"\s+", " ", text)
     for m in re.finditer(r"\[(DOC|DTS|DEV|INF)(?=[^A-Za-z])([^\[\]]*)\]", text):
         tag, body = m.group(1), m.group(2)
-        if not body or (tag == "INF" and body.startswith(": ")):
+        if not body:
             if tag != "INF":
                 raise ValueError(f"{m.group(0)} names no source key")
-            continue  # [INF] or [INF: routesim's own reasoning]
-        if not body.startswith(" "):
+            continue  # [INF]: routesim's own modelling choice
+        if not (body.startswith(" ") or (tag == "INF" and body.startswith(": "))):
             raise ValueError(f"{m.group(0)}: write the tag, a space, then the keys")
         found.append(f"[{tag}]{body}")
     return found
@@ -155,7 +164,7 @@ def test_unknown_key_is_reported():
 @pytest.mark.parametrize("prose, found", [
     ("Rests on [DOC H-Types: voiceChat implies HFP], [INF].", ["[DOC] H-Types: voiceChat implies HFP"]),
     ("a list [1, 2] is not a citation", []),
-    ("[INF: a recency stack] and [DEV forum-745968]", ["[DEV] forum-745968"]),
+    ("[INF: a recency stack] and [DEV forum-745968]", ["[INF]: a recency stack", "[DEV] forum-745968"]),
 ])
 def test_prose_citations(prose, found):
     assert prose_citations(prose) == found
