@@ -5,8 +5,9 @@ proximity-pairing record is decoded (:mod:`.decode`) and, once paired to a devic
 :class:`bt.events.BatteryChanged` and :class:`bt.events.EarsChanged`, each only when its values change.
 
 **Pairing an advert to a device is by model [INF].** AirPods advertise from random, rotating addresses
-that are not the BR/EDR identity address BlueZ keys the connected device on (bluez-and-airpods §7,
-"Consequences"); resolving them needs the IRK, fetched over AAP (§5.5), which routesim does not do. So an
+that are not the BR/EDR identity address BlueZ keys the connected device on (bleak reports the advert's
+own address; capod ``RPAChecker.kt``); resolving them needs the IRK, fetched over AAP (capod, librepods),
+which routesim does not do. So an
 advert of model M goes to:
 
 1. the key the user named for M (``hints={"airpods-pro-2": "AA:BB:…"}``), else
