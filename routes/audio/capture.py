@@ -1,6 +1,6 @@
 """AVCaptureSession with an audio input, as far as the app's audio session is concerned.
 
-ios-audio-session §10.3 [DOC AVCaptureSession reference] and the scenario-format decision:
+[DOC Doc-AVCaptureSession] and the scenario format's decision:
 
 - ``automaticallyConfiguresApplicationAudioSession: true`` (the default): starting the capture session
   sets the app's session to playAndRecord for recording, without ``mixWithOthers`` unless

@@ -1,7 +1,8 @@
 """AVAudioEngine as the app's session sees it: node formats, start/stop, the input tap, and
 AVAudioEngineConfigurationChange.
 
-What is modelled (ios-audio-session §6.2, §10.1, §2; scenario-format "Decisions the contract fixes"):
+What is modelled ([DOC Doc-AVAudioEngineConfigurationChange, Doc-voiceChat]; the decisions in
+docs/scenario-format.md):
 
 - ``inputNode.inputFormat(forBus: 0)`` reads the hardware's current input format: the session's sample
   rate and input channel count, or 0 Hz / 0 channels when the category has no input or the session is

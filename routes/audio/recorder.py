@@ -3,8 +3,8 @@
 ``recorder.record: {format, sampleRate, channels, duration}`` records for the duration on the virtual
 clock (the step never fails; the outcome is read with ``expect: recording``):
 
-1. An inactive session is activated first, as playing or recording does (ios-audio-session §10.3
-   [DOC ASPG "Activating an Audio Session"]). If that activation is refused (background, a call holds
+1. An inactive session is activated first, as playing or recording does
+   [DOC ASPG-Activate]. If that activation is refused (background, a call holds
    priority), ``record()`` returns NO: no file, ``success: false``, ``error`` the activation's error [INF].
 2. The settings are checked: AAC takes the MPEG-4 AAC sample rates (8 to 48 kHz) only; another rate makes
    the converter fail with ``'fmt?'`` (kAudioFormatUnsupportedDataFormatError, 1718449215), no file

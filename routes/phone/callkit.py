@@ -1,6 +1,7 @@
 """CallKit: the app's provider, its calls and actions, and the system's activation of the app's session.
 
-The model (ios-audio-session §9, §12.8; rule ids ``callkit.*`` in routes/rules.py):
+The model (CallKit documentation, Speakerbox and the DTS answers in docs/sources.md; rule ids
+``callkit.*`` in routes/phone/rules.py):
 
 - The app never activates its own session for a call: the system does, at call priority, when the
   start or answer action is fulfilled and when a held call is resumed, and posts ``didActivate``; it

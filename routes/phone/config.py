@@ -1,6 +1,6 @@
 """Category, mode and option rules: what is valid, what is implied, what reads back.
 
-Tables from ios-audio-session §1.2 (option validity), §2 (modes), §3 (implied options) [DOC H-Types].
+Tables of option validity, modes and implied options from the SDK header comments [DOC H-Types, H-Types26].
 """
 from __future__ import annotations
 

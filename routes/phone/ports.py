@@ -1,6 +1,6 @@
 """AVAudioSessionPortDescription and AVAudioSessionRouteDescription, as the app reads them.
 
-Names and UIDs follow device dumps (ios-audio-session §5.2 [DEV]): built-in ports "Built-In Microphone",
+Names and UIDs follow device dumps [DEV gh:react-native-device-info/react-native-device-info#1020, hackmd-tacl-tsco]: built-in ports "Built-In Microphone",
 "Built-In Receiver", "Speaker"; wired "Wired Headphones" / "Wired Microphone"; Bluetooth
 "AA:BB:CC:DD:EE:FF-tacl" for A2DP and "...-tsco" for HFP (same MAC, upper case).
 """
