@@ -9,7 +9,7 @@
   (``categoryChange``) like the app's own ``setCategory``. routesim sets mode ``default`` and no other
   option: the reference names none [INF].
 - ``false``: the capture session uses the session as the app left it (category, mode, options); it is
-  activated implicitly if it is not active, as recording does (§10.3 [DOC ASPG]).
+  activated implicitly if it is not active, as recording does ([DOC ASPG-B]).
 - Stopping an automatically configuring capture session puts the app's own configuration back (the
   reference's reading of the second camera report: "reconfigured the session on start and stop" [INF]);
   other audio that the capture's configuration interrupted is told it may resume, and a session the

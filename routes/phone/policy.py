@@ -129,7 +129,7 @@ def _newest_first(state: PolicyState) -> list[Device]:
 
 
 def available_inputs(state: PolicyState) -> list[tuple[Port, str]]:
-    """availableInputs: (port, key-or-builtInMic) in the order iOS lists them (built-in first) [DOC §4.6]."""
+    """availableInputs: (port, key-or-builtInMic) in the order iOS lists them (built-in first) [DOC H-Session17]."""
     config = state.config
     if not config.has_input:
         return []
@@ -298,7 +298,7 @@ def _play_and_record(state: PolicyState, trace: _Trace):
             trace.add("route.default-to-speaker-keeps")
             continue
         if link == "hfp" and pref is not None and pref != dev.key:
-            # Preferring another input takes this device off HFP (HFP moves both sides, §4.2 [DOC]);
+            # Preferring another input takes this device off HFP (HFP moves both sides, [DOC Doc-setPreferredInput]);
             # it may still play over A2DP.
             if dev.model.has_a2dp and "allowBluetoothA2DP" in eff:
                 link = "a2dp"

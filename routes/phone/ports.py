@@ -50,7 +50,7 @@ def built_in_mic(device: str) -> Port:
     return BUILT_IN_MIC if device == "iphone" else Port("builtInMic", "iPad Microphone", "Built-In Microphone", 1)
 
 
-# Wired/USB/car port names and UID stems (§5.2 [DEV] for wired and CarPlay; [INF] for USB).
+# Wired/USB/car port names and UID stems ([DEV gh:react-native-device-info/react-native-device-info#1020, hackmd-tacl-tsco] for wired and CarPlay; [INF] for USB).
 _WIRED_NAMES = {
     "headphones": ("Headphones", "Wired Headphones", 2),
     "headsetMic": ("Headset Microphone", "Wired Microphone", 1),
