@@ -13,8 +13,8 @@ from typing import Iterator
 
 APPLE = 0x004C
 PROXIMITY_PAIRING = 0x07  # furiousMAC apple_vals: "AirPods (Proximity Pairing)"
-PROXIMITY_PAIRING_LENGTH = 0x19  # genuine devices; OpenPods, CAPod, MagicPodsCore filter on 07 19 (§5.2)
-STATUS_PREFIX = 0x01  # paired/status broadcast; 0x00 is pairing mode with another layout (§5.2)
+PROXIMITY_PAIRING_LENGTH = 0x19  # genuine devices; OpenPods, CAPod, MagicPodsCore filter on 07 19
+STATUS_PREFIX = 0x01  # paired/status broadcast; 0x00 is pairing mode with another layout (furiousMAC)
 
 
 class ContinuityError(ValueError):
@@ -60,7 +60,7 @@ def proximity_pairing(payload: bytes | bytearray | memoryview) -> bytes | None:
     messages: Nearby Info from phones, Find My …).
 
     Raises :class:`ContinuityError` when a record before it is damaged, or when the 0x07 record is not the
-    genuine status layout: another length (clones send 0x13, §5.2), a truncated body, or a prefix other
+    genuine status layout: another length (clones send 0x13: gh:steam3d/MagicPods-Windows#21), a truncated body, or a prefix other
     than 0x01 (0x00 is pairing mode, a different layout librepods skips and CAPod drops)."""
     for tlv in iter_tlvs(payload):
         if tlv.type != PROXIMITY_PAIRING:

@@ -35,5 +35,5 @@ class Source:
                         raise ValueError(f"source {text!r} names a tag but no reference")
                     return cls(tag, ref)
         raise ValueError(
-            f"source {text!r} must start with one of [DOC], [DTS], [DEV], [INF] followed by the reference"
+            f"source {text!r} must start with one of [DOC], [DTS], [DEV], [INF] followed by source keys from docs/sources.md"
         )

@@ -1,8 +1,8 @@
 """Every citation a user can read names a public source listed in docs/sources.md.
 
 Checked: what `routesim rules`, `routesim explain` (over the bundled library) and `routesim models show ID`
-(every catalog id) print, every ``source:`` in fixtures/models and fixtures/quirks, and the bracketed
-citations in the bundled scenarios' descriptions. The citation form is the one docs/sources.md describes;
+(every catalog id) print, the advert decoder's field sources, every ``source:`` in fixtures/models and
+fixtures/quirks, and the bracketed citations in the bundled scenarios' descriptions. The citation form is the one docs/sources.md describes;
 a part that does not parse, or a key that is not listed, fails the test with the text that carries it.
 A second test keeps the team's internal document names out of every tracked file.
 """
@@ -214,6 +214,13 @@ def test_models_show_cites_listed_keys(capsys):
     for model_id in ids:
         cites += _printed_citations(f"routesim models show {model_id}", run_cli(capsys, "models", "show", model_id))
     assert len(cites) > 20 * len(ids) // 2
+    assert check(cites, listed_keys()) == []
+
+
+def test_advert_layout_cites_listed_keys():
+    from routesim.bt.adverts.decode import CHOICES, LAYOUT
+    cites = [(f"advert field {b.name}", str(b.source)) for b in LAYOUT]
+    cites += [(f"advert choice {k}", str(v)) for k, v in CHOICES.items()]
     assert check(cites, listed_keys()) == []
 
 

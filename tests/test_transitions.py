@@ -1,6 +1,7 @@
 """Route and session transitions as table rows: start state, event, expected notifications, end state.
 
-Each row's expectation comes from the reference section named in its id comment, not from the model.
+Each row's expectation comes from the public source its comment cites (keys in docs/sources.md), not from
+the model.
 """
 from __future__ import annotations
 

@@ -145,7 +145,7 @@ class ProximityStatus:
 
     def batteries(self) -> tuple[int | None, int | None, int | None]:
         """(left, right, case) restricted to the parts the model reports (the catalog's ``battery``); all
-        None for an unknown model or one with a single battery, whose nibble the references do not place."""
+        None for an unknown model or one with a single battery, whose nibble the listed sources do not place."""
         parts = set(getattr(self.model, "battery", ()) or ())
         return (
             self.left if "left" in parts else None,
@@ -171,10 +171,10 @@ def decode_proximity(payload: bytes | bytearray | memoryview, catalog: Any = Non
     model = catalog.from_advertisement(record)  # the catalog's own resolution: one reading of bytes 3-4
 
     status, pods, flags_case, lid = record[5], record[6], record[7], record[8]
-    flipped = not status & 0x20  # bit 5 clear: the right pod is primary (§5.3)
+    flipped = not status & 0x20  # bit 5 clear: the right pod is primary (librepods, capod)
     in_case = bool(status & 0x40)  # bit 6
     bit1, bit3 = bool(status & 0x02), bool(status & 0x08)
-    x = flipped != in_case  # x = flipped XOR bit 6 (§5.3)
+    x = flipped != in_case  # x = flipped XOR bit 6 (librepods, capod)
     low, high = pods & 0x0F, pods >> 4
     flags = flags_case >> 4
     charging_0, charging_1 = bool(flags & 0x1), bool(flags & 0x2)

@@ -16,7 +16,7 @@ advert of model M goes to:
 
 Consequences, all [INF]: someone else's AirPods of the same model nearby can be taken for ours. Two
 things limit that: ``min_rssi`` drops faint adverts, and a key stays with the advertising address it
-last heard for ``address_hold`` seconds (30 s, the time BlueZ keeps a temporary device, §7), so a
+last heard for ``address_hold`` seconds (30 s, the time BlueZ keeps a temporary device), so a
 neighbour's adverts do not alternate with ours while ours are heard; an address rotation is accepted
 once the old address has been silent that long.
 
@@ -24,7 +24,7 @@ Lid and connection state are not turned into events [INF]: whether the device is
 to say (``bt.bluez``); an advert-driven ``CaseChanged`` would connect or disconnect the phone model
 behind BlueZ's back. ``routesim scan`` shows them.
 
-bleak reads the bus address only from ``DBUS_SYSTEM_BUS_ADDRESS``, once per event loop (§7): passing
+bleak reads the bus address only from ``DBUS_SYSTEM_BUS_ADDRESS``, once per event loop (bleak, dbus-fast): passing
 ``bus_address`` sets that variable for this process before the scanner's first use.
 """
 from __future__ import annotations
