@@ -51,7 +51,7 @@ def notes(ctx: Ctx) -> list[tuple]:
     out = []
     for n in ctx.rig.manager.take_notifications():
         if n.name == "availableInputsChange":
-            continue  # iOS 26's companion of a routeChange (another issue's rule), not a call notification
+            continue  # iOS 26's companion of a routeChange (a routing rule), not a call notification
         detail = {RC: "reason", INT: "type", TO: "action"}.get(n.name)
         detail = n.fields.get(detail) if detail else None
         out.append((n.name, detail) if detail else (n.name,))

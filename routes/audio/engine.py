@@ -12,7 +12,7 @@ docs/scenario-format.md):
 - ``start`` activates an inactive session implicitly ([DOC ASPG-Activate]); when the input node is used (a
   tap, or voice processing) it checks the input: an invalid hardware input format raises the
   IsFormatSampleRateAndChannelCountValid exception, and a tap whose format was taken at another rate
-  raises ``format.sampleRate == hwFormat.sampleRate`` ([DEV gh:AudioKit/AudioKit#2030 ...]).
+  raises ``format.sampleRate == hwFormat.sampleRate`` ([DEV gh:AudioKit/AudioKit#2030, forum-688686]).
 - ``installTap`` checks the tap's format against the hardware input format at that moment; a second tap
   raises (scenario-format; the ``nullptr == Tap()`` text is the one developers report).
 - A route change that changes the hardware sample rate or a channel count while the engine runs posts

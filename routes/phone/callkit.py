@@ -24,7 +24,7 @@ The model (CallKit documentation, Speakerbox and the DTS answers in docs/sources
   ``insufficientPriority``; ``lenient`` lets it succeed, and then the system's activation of that call is
   skipped (no ``didActivate``) and input is blocked (one-way audio) for the rest of the call [INF].
 - The speaker chosen in the call UI (``callkit.speaker``) is the call's speaker override; it persists into
-  later calls and beats an ``overrideOutputAudioPort(.none)`` made before the call [DEV/DTS forum-800247].
+  later calls and beats an ``overrideOutputAudioPort(.none)`` made before the call [DTS forum-800247].
 
 - Provider configuration: ``supportsHolding`` is taken for a call when it is reported or started (it is
   the CXCallUpdate value); ``maximumCallGroups`` limits the app's live calls, each its own group (there is

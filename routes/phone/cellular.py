@@ -91,7 +91,7 @@ class Cellular:
                 continue
             o.held_for = None
             if by == "local":
-                # CallKit unholds the app's call (a set-held action the app fulfils) and activates [DEV]
+                # CallKit unholds the app's call (a set-held action the app fulfils) and activates [DEV forum-749202, forum-715488]
                 phone._fire("callkit.local-end-auto-unhold")
                 o.state, o.audio = ACTIVE, True
                 center._system_activate(o)

@@ -95,7 +95,7 @@ OPTIONS = _vocab(
     },
 )
 
-# Port types: canonical Swift name -> raw portType string [DOC H-Types; DEV touchHLE, device dumps].
+# Port types: canonical Swift name -> raw portType string [DOC H-Types; DEV touchHLE, gh:react-native-device-info/react-native-device-info#1020].
 PORT_RAW = {
     "builtInMic": "MicrophoneBuiltIn",
     "headsetMic": "MicrophoneWired",
