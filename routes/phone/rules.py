@@ -271,7 +271,7 @@ _CALL_RULES = (
        "the call runs in the app's own playAndRecord configuration, its mode and options as the app set them"),
     _r("callkit.call-session-default", INF, "forum-749202 (a private session \"similar to PlayAndRecord\")",
        "if the app never configured playAndRecord, the call is routed as playAndRecord + voiceChat; the app reads back its own category"),
-    _r("callkit.action-failed", INF, "Doc-CXAnswerCallAction, Doc-CXStartCallAction (a failed action ends the call)",
+    _r("callkit.action-failed", INF, "Doc-CXAnswerCallAction, Doc-CXStartCallAction (our reading: a failed action ends the call)",
        "a failed start or answer action ends the call without activation"),
     _r("callkit.action-timeout", DOC, "H-CXProvider, Doc-timedOutPerforming, Doc-CXAction.timeoutDate; [INF] (length: switch callkitActionTimeout)",
        "an action not fulfilled in time gets timedOutPerforming; it is failed, the call ends, a late fulfil is ignored"),
