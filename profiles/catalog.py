@@ -42,7 +42,7 @@ from routesim.profiles.quirks import EFFECTS, check_name, check_when, parse_firm
 APPLE = 0x004C
 ORDER_FILE = "_catalog.yaml"
 
-# Catalog ids the spec fixes for devices the catalog does not know by product ID (spec/model-catalog.md).
+# Fixed catalog ids for devices the catalog does not know by product ID.
 GENERIC_HEADSET = "generic-headset"
 GENERIC_SPEAKER = "generic-speaker"
 GENERIC_HFP_ONLY = "generic-hfp-only"
@@ -51,7 +51,7 @@ BATTERY_PARTS = ("left", "right", "case", "single")
 WIRED_OUTPUT_PORTS = ("headphones", "lineOut", "usbAudio", "carAudio", "HDMI")
 WIRED_INPUT_PORTS = ("headsetMic", "lineIn", "usbAudio", "carAudio")
 
-# Bluetooth SIG 16-bit UUIDs (bluez-and-airpods §2).
+# Bluetooth SIG 16-bit UUIDs (BlueZ-UUIDs in docs/sources.md).
 _BASE_UUID_TAIL = "-0000-1000-8000-00805f9b34fb"
 _HFP_HSP_HEADSET = {0x111E, 0x1108, 0x1131}  # HFP Hands-Free, HSP Headset (and BlueZ's "Headset HS")
 _A2DP_SINK = {0x110B}
@@ -273,7 +273,7 @@ def _source(ctx: _Ctx, node: Node, fld: str) -> Source:
     try:
         return Source.parse(text)
     except ValueError as e:
-        ctx.fail(node, fld, f"{e}; e.g. \"[DEV] bluez-and-airpods §4 (MP CA LP)\"")
+        ctx.fail(node, fld, f"{e}; e.g. \"[DEV] MagicPodsCore, capod (the product ID)\"; keys are listed in docs/sources.md")
     raise AssertionError  # unreachable
 
 
@@ -782,7 +782,7 @@ class Catalog:
     _MODALIAS_RX = re.compile(r"^(bluetooth|usb):v([0-9A-Fa-f]{4})p([0-9A-Fa-f]{4})(?:d([0-9A-Fa-f]{4}))?$")
 
     def from_modalias(self, text: str) -> Model | None:
-        """``bluetooth:v004Cp2014d0B21`` (BlueZ ``Device1.Modalias``, bluez-and-airpods §1.5). The ``d`` field
+        """``bluetooth:v004Cp2014d0B21`` (BlueZ ``Device1.Modalias``, BlueZ-modalias). The ``d`` field
         is firmware-dependent and ignored. ``usb:`` forms carry USB-IF vendor ids, a different numbering from
         the Bluetooth SIG company ids the catalog holds, so they match nothing."""
         if not isinstance(text, str):
@@ -795,7 +795,7 @@ class Catalog:
     def from_advertisement(self, payload: bytes) -> Model | None:
         """Apple manufacturer data (company 0x004C, without the company id, as bleak's ``manufacturer_data[76]``
         gives it): a sequence of TLVs; the 0x07 proximity-pairing TLV of a genuine device has length 0x19 and
-        prefix 0x01, and bytes 3-4 hold the product id little-endian (bluez-and-airpods §5.1, §5.2). Other
+        prefix 0x01, and bytes 3-4 hold the product id little-endian (furiousMAC, capod, librepods). Other
         lengths (clones send 0x13) and prefixes (0x00, pairing mode) are not identified. The walk is
         :func:`profiles.continuity.proximity_pairing`, shared with the status decoder (``bt.adverts``)."""
         try:

@@ -4,7 +4,7 @@ Pure and shared: :meth:`profiles.catalog.Catalog.from_advertisement` resolves th
 :mod:`bt.adverts.decode` decodes the status fields from it, so both read the same bytes the same way.
 
 Input is bleak's ``manufacturer_data[76]`` / BlueZ's ``ManufacturerData[0x004C]``: the company id is
-already stripped, so byte 0 is the first TLV's type (bluez-and-airpods §5.1).
+already stripped, so byte 0 is the first TLV's type (capod ``ContinuityProtocol.kt``, furiousMAC).
 """
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Iterator
 
 APPLE = 0x004C
-PROXIMITY_PAIRING = 0x07  # furiousMAC apple_vals: "AirPods (Proximity Pairing)" (bluez-and-airpods §5.1)
-PROXIMITY_PAIRING_LENGTH = 0x19  # genuine devices; OpenPods, CAPod, MagicPodsCore filter on 07 19 (§5.2)
-STATUS_PREFIX = 0x01  # paired/status broadcast; 0x00 is pairing mode with another layout (§5.2)
+PROXIMITY_PAIRING = 0x07  # furiousMAC apple_vals: "AirPods (Proximity Pairing)"
+PROXIMITY_PAIRING_LENGTH = 0x19  # genuine devices; OpenPods, CAPod, MagicPodsCore filter on 07 19
+STATUS_PREFIX = 0x01  # paired/status broadcast; 0x00 is pairing mode with another layout (furiousMAC)
 
 
 class ContinuityError(ValueError):
@@ -56,11 +56,11 @@ def iter_tlvs(payload: bytes | bytearray | memoryview) -> Iterator[Tlv]:
 
 def proximity_pairing(payload: bytes | bytearray | memoryview) -> bytes | None:
     """The first proximity-pairing record (type 0x07), 27 bytes from its type byte, so index ``n`` is byte
-    ``n`` of the bluez-and-airpods §5.2 table; ``None`` when the data hold no such record (other Continuity
+    ``n`` of the proximity-pairing layout (librepods, capod); ``None`` when the data hold no such record (other Continuity
     messages: Nearby Info from phones, Find My …).
 
     Raises :class:`ContinuityError` when a record before it is damaged, or when the 0x07 record is not the
-    genuine status layout: another length (clones send 0x13, §5.2), a truncated body, or a prefix other
+    genuine status layout: another length (clones send 0x13: gh:steam3d/MagicPods-Windows#21), a truncated body, or a prefix other
     than 0x01 (0x00 is pairing mode, a different layout librepods skips and CAPod drops)."""
     for tlv in iter_tlvs(payload):
         if tlv.type != PROXIMITY_PAIRING:

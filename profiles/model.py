@@ -126,7 +126,7 @@ class Model:
 
     def hfp_codec(self, offered: frozenset[str] | set[str], platform: Platform) -> HfpCodecSupport | None:
         """The HFP codec the phone and the model settle on: the model's best codec the phone offers
-        on this platform (HFP codec negotiation picks the best common codec, bluez-and-airpods §3)."""
+        on this platform (HFP codec negotiation picks the best common codec: HFP-spec, PipeWire-bluez5)."""
         for support in self.hfp_codecs:
             if support.codec in offered and support.platform.contains(platform.version):
                 return support

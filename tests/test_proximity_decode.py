@@ -1,6 +1,6 @@
-"""The proximity-pairing status decoder against the reference's worked examples (bluez-and-airpods §5.4,
-vectors from CAPod's AirPodsPro2Test.kt / AirPodsGen2Test.kt; expected values from the reference's own
-decoding text), and unreadable input: a clear error or None, never a crash."""
+"""The proximity-pairing status decoder against worked examples (CAPod's test vectors AirPodsPro2Test.kt /
+AirPodsGen2Test.kt, with the values CAPod expects, decoded by the librepods/CAPod rules by hand), and
+unreadable input: a clear error or None, never a crash."""
 from __future__ import annotations
 
 import subprocess
@@ -20,8 +20,8 @@ def _hex(text: str) -> bytes:
 
 EXAMPLE_A = _hex("07 19 01 14 20 2B 9A 8F 01 00 04 0F 26 1A C4 2B FA 2F B9 B6 08 CD 60 CB DF 75 AB")
 EXAMPLE_B = _hex("07 19 01 0F 20 02 F9 8F 01 00 05 F2 7E 14 E0 54 0A 53 69 5B 7D F2 15 1F D7 B1 12")
-EXAMPLE_C_PRINTED = _hex("07 19 01 14 20 55 88 F9 51 00 04")  # §5.4 C, printed up to the state byte then "…"
-# The reference elides C's 16 encrypted bytes; the decoder never reads them (§5.5), so zeros stand in.
+EXAMPLE_C_PRINTED = _hex("07 19 01 14 20 55 88 F9 51 00 04")  # both pods charging in the open case, first 11 bytes
+# C's 16 encrypted bytes are left out; the decoder never reads them, so zeros stand in.
 EXAMPLE_C = EXAMPLE_C_PRINTED + bytes(16)
 
 
@@ -104,7 +104,7 @@ def test_lid_closed_when_the_broadcaster_is_in_the_case(catalog):
 
 
 def test_a_proximity_record_after_another_message_is_found(catalog):
-    nearby_info = _hex("10 05 01 18 4C 1A 2B")  # §5.6 Nearby Info first
+    nearby_info = _hex("10 05 01 18 4C 1A 2B")  # Nearby Info first (furiousMAC)
     assert decode_proximity(nearby_info + EXAMPLE_A, catalog).model_id == "airpods-pro-2"
 
 
@@ -119,7 +119,7 @@ def test_a_model_without_ear_detection_has_no_ears(catalog):
     solo3 = EXAMPLE_A[:3] + _hex("06 20") + EXAMPLE_A[5:]
     s = decode_proximity(solo3, catalog)
     assert s.model_id == "beats-solo-3" and s.ears() is None
-    assert s.batteries() == (None, None, None)  # one battery, its nibble not placed by the references
+    assert s.batteries() == (None, None, None)  # one battery, its nibble not placed by any listed source
 
 
 @pytest.mark.parametrize(
@@ -139,7 +139,7 @@ def test_no_proximity_record_is_none(payload, catalog):
     [
         (EXAMPLE_A[:20], "truncated"),
         (EXAMPLE_A[:1], "lone byte"),
-        (_hex("07 13 01 02 20") + bytes(17), "length 0x13, not 0x19 \\(clones send 0x13\\)"),  # MagicPods-Windows #21
+        (_hex("07 13 01 02 20") + bytes(17), "length 0x13, not 0x19 \\(clones send 0x13\\)"),  # gh:steam3d/MagicPods-Windows#21
         (_hex("07 05 01 14 20 2B 9A"), "length 0x05"),
         (EXAMPLE_A[:2] + b"\x00" + EXAMPLE_A[3:], "prefix is 0x00, not 0x01 \\(0x00 is pairing mode"),
         (_hex("10 09 01"), "record type 0x10 at offset 0 says 9 bytes"),  # damaged record before any 0x07
@@ -171,7 +171,8 @@ def test_tlv_walk_is_shared_and_lazy():
 def test_every_bit_has_a_meaning_and_a_source():
     status_bits = {b.mask for b in LAYOUT if b.byte == 5}
     assert status_bits == {0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40}
-    assert all("§5" in str(b.source) for b in LAYOUT)
+    assert all({"librepods", "capod", "furiousMAC", "MagicPodsCore"} & set(str(b.source).replace(",", " ").split())
+               for b in LAYOUT)
     assert all(b.source.tag is Tag.DEV for b in LAYOUT)
     assert {c.tag for c in CHOICES.values()} <= {Tag.DEV, Tag.INF}
 

@@ -1,6 +1,6 @@
 """Renaming a device changes its ports' names and nothing else: the model, its quirks, the route, the
 formats and the notifications stay the same (identity is the product ID, never the name;
-scenario-format "Decisions the contract fixes", bluez-and-airpods §6)."""
+the decisions in docs/scenario-format.md; gh:d4rken-org/capod#22, gh:librepods-org/librepods#511)."""
 from __future__ import annotations
 
 import dataclasses

@@ -5,8 +5,9 @@ proximity-pairing record is decoded (:mod:`.decode`) and, once paired to a devic
 :class:`bt.events.BatteryChanged` and :class:`bt.events.EarsChanged`, each only when its values change.
 
 **Pairing an advert to a device is by model [INF].** AirPods advertise from random, rotating addresses
-that are not the BR/EDR identity address BlueZ keys the connected device on (bluez-and-airpods §7,
-"Consequences"); resolving them needs the IRK, fetched over AAP (§5.5), which routesim does not do. So an
+that are not the BR/EDR identity address BlueZ keys the connected device on (bleak reports the advert's
+own address; capod ``RPAChecker.kt``); resolving them needs the IRK, fetched over AAP (capod, librepods),
+which routesim does not do. So an
 advert of model M goes to:
 
 1. the key the user named for M (``hints={"airpods-pro-2": "AA:BB:…"}``), else
@@ -15,7 +16,7 @@ advert of model M goes to:
 
 Consequences, all [INF]: someone else's AirPods of the same model nearby can be taken for ours. Two
 things limit that: ``min_rssi`` drops faint adverts, and a key stays with the advertising address it
-last heard for ``address_hold`` seconds (30 s, the time BlueZ keeps a temporary device, §7), so a
+last heard for ``address_hold`` seconds (30 s, the time BlueZ keeps a temporary device), so a
 neighbour's adverts do not alternate with ours while ours are heard; an address rotation is accepted
 once the old address has been silent that long.
 
@@ -23,7 +24,7 @@ Lid and connection state are not turned into events [INF]: whether the device is
 to say (``bt.bluez``); an advert-driven ``CaseChanged`` would connect or disconnect the phone model
 behind BlueZ's back. ``routesim scan`` shows them.
 
-bleak reads the bus address only from ``DBUS_SYSTEM_BUS_ADDRESS``, once per event loop (§7): passing
+bleak reads the bus address only from ``DBUS_SYSTEM_BUS_ADDRESS``, once per event loop (bleak, dbus-fast): passing
 ``bus_address`` sets that variable for this process before the scanner's first use.
 """
 from __future__ import annotations

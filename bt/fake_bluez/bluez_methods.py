@@ -4,8 +4,8 @@ MediaTransport1, with BlueZ's error names and its order of replies and signals.
 One low-level message handler serves the data-driven tree instead of dbus-fast's ``ServiceInterface``
 export: that export emits ``InterfacesAdded`` from the object's own path (BlueZ emits it from ``/``),
 its ``GetManagedObjects`` omits the queried path, and its typed properties cannot be made to carry the
-wrongly typed values that the backend must survive (testing-without-hardware.md, "What a faithful fake
-must do"). A handler returns a reply, or True when it has sent the reply itself (before the signals).
+wrongly typed values that the backend must survive (python-dbusmock's BlueZ template publishes them;
+bleak must not crash on them). A handler returns a reply, or True when it has sent the reply itself (before the signals).
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """A faithful fake ``org.bluez`` for a private bus.
 
-What it reproduces (bluez-and-airpods §1): ObjectManager at ``/`` with ``InterfacesAdded``/
+What it reproduces (BlueZ-ObjectManager, BlueZ-Device1, BlueZ-Adapter1 in docs/sources.md): ObjectManager at ``/`` with ``InterfacesAdded``/
 ``InterfacesRemoved``; ``PropertiesChanged`` from the object's path with only changed keys (removed
 optional properties in the invalidated list); ``Properties.Get/GetAll/Set`` with read-only checks and
 BlueZ's error names; ``Introspect``; ``Adapter1`` (discovery sessions per client, filters,

@@ -3,15 +3,15 @@
 ``recorder.record: {format, sampleRate, channels, duration}`` records for the duration on the virtual
 clock (the step never fails; the outcome is read with ``expect: recording``):
 
-1. An inactive session is activated first, as playing or recording does (ios-audio-session §10.3
-   [DOC ASPG "Activating an Audio Session"]). If that activation is refused (background, a call holds
+1. An inactive session is activated first, as playing or recording does
+   [DOC ASPG-Activate]. If that activation is refused (background, a call holds
    priority), ``record()`` returns NO: no file, ``success: false``, ``error`` the activation's error [INF].
 2. The settings are checked: AAC takes the MPEG-4 AAC sample rates (8 to 48 kHz) only; another rate makes
    the converter fail with ``'fmt?'`` (kAudioFormatUnsupportedDataFormatError, 1718449215), no file
-   [INF: Core Audio's AAC encoder rates; not in the reference].
+   [INF: Core Audio's AAC encoder rates, not from a listed source].
 3. A category without input (the default ``soloAmbient``, ``playback``, ``ambient``) gives the recorder a
    0-channel source: ``AudioConverterNew`` fails with -50 (``badParam``), the file is the empty container,
-   552 bytes for the report's M4A, and the delegate gets ``successfully == false`` (§10.1, §10.3 [DEV];
+   552 bytes for the report's M4A, and the delegate gets ``successfully == false`` ([DOC H-Session17], [DEV forum-tag-recorder-552-bytes];
    scenario-format decisions).
 4. With input the file size follows the format (documented in docs/audio-expectation.md, [INF]):
 
@@ -29,7 +29,7 @@ from typing import Any
 from routesim.routes.phone.errors import SessionError, error_for_code
 from routesim.routes.phone.session import Phone
 
-EMPTY_M4A_BYTES = 552          # the report's file: the container with no audio packets [DEV §10.3]
+EMPTY_M4A_BYTES = 552          # the report's file: the container with no audio packets [DEV forum-tag-recorder-552-bytes]
 CAF_HEADER_BYTES = 4096        # [INF]
 LPCM_BYTES_PER_SAMPLE = 2      # 16-bit integer PCM [INF: AVLinearPCMBitDepthKey default]
 AAC_BITS_PER_SAMPLE = 1.5      # per channel [INF]

@@ -111,7 +111,7 @@ class AccessoryEvents:
             hook()
 
     def _extra_route_change(self, acc: Accessory) -> None:
-        """extra-route-change quirk: a second routeChange follows the device's own (e.g. §4.2 [DEV]:
+        """extra-route-change quirk: a second routeChange follows the device's own (e.g. [DEV so-mirror-31993722]:
         categoryChange then override after a Bluetooth reconnect)."""
         if acc.key not in self.decision.route.owners():
             return
@@ -120,7 +120,7 @@ class AccessoryEvents:
 
     def _new_input_takes_over(self, acc: Accessory) -> None:
         """A newly connected mic takes the input even with a preference set; preferredInput then reads
-        nil (§4.2 [DEV forum 737196])."""
+        nil ([DEV forum-737196])."""
         if self.preferred_input and self.config.has_input:
             if any(k == acc.key for _, k in available_inputs(self._policy_state())):
                 self.preferred_input = None
@@ -148,7 +148,7 @@ class AccessoryEvents:
 
     def _route_disconnected(self) -> None:
         """iOS 17: Now Playing sessions are interrupted when their route disconnects; others can opt in
-        (§8.1 [DOC H-Session17])."""
+        ([DOC H-Session17])."""
         if not (self.active and self.platform.is_ios and self.platform.at_least(17)):
             return
         prefers = self.prefers_interruption_on_route_disconnect

@@ -36,7 +36,7 @@ class OtherApp:
 def interrupts(activating: Configuration, victim: Configuration) -> bool:
     """Does activating one session interrupt another? Non-mixable interrupts non-mixable; a mixable
     session is not interrupted by a non-mixable one; interruptSpokenAudioAndMixWithOthers interrupts
-    spokenAudio sessions (ios-audio-session §1.1, §3, §8.1 [DOC ASPG, H-Types])."""
+    spokenAudio sessions [DOC ASPG-B, ASPG-Int, H-Types]."""
     if "interruptSpokenAudioAndMixWithOthers" in activating.effective and victim.mode == "spokenAudio":
         return True
     return not activating.mixable and not victim.mixable

@@ -2,7 +2,7 @@
 
 Rules are named by id (routes.rules) so ``explain`` can say which rule and which quirk decided.
 Recency model: last-in wins over a stack of allowed candidates, the built-in ports are the floor
-(ios-audio-session §4.3 [DOC] + [INF]).
+[DOC H-Types, QA1754] + [INF].
 """
 from __future__ import annotations
 
@@ -129,7 +129,7 @@ def _newest_first(state: PolicyState) -> list[Device]:
 
 
 def available_inputs(state: PolicyState) -> list[tuple[Port, str]]:
-    """availableInputs: (port, key-or-builtInMic) in the order iOS lists them (built-in first) [DOC §4.6]."""
+    """availableInputs: (port, key-or-builtInMic) in the order iOS lists them (built-in first) [DOC H-Session17]."""
     config = state.config
     if not config.has_input:
         return []
@@ -177,7 +177,7 @@ def _hfp_support(dev: Device, state: PolicyState, trace: _Trace) -> str:
             trace.quirks.append(q)
             trace.add("route.quirk")
     support = dev.model.hfp_codec(frozenset(offered), state.platform)
-    # CVSD is mandatory in HFP, the floor when nothing better is common (bluez-and-airpods §3).
+    # CVSD is mandatory in HFP, the floor when nothing better is common (HFP-spec).
     return support.codec if support else "cvsd"
 
 
@@ -255,7 +255,7 @@ def _record(state: PolicyState, trace: _Trace):
 
 
 def _multi_route(state: PolicyState, trace: _Trace):
-    # multiRoute eligible ports (ios-audio-session §1.3 [DOC H-Types]): wired and USB only.
+    # multiRoute eligible ports [DOC H-Types]: wired and USB only.
     devs = [d for d in _newest_first(state) if not d.model.is_bluetooth]
     outs = [wired_port(d.model.output_port, d.key, d.name, d.address) for d in devs
             if d.model.output_port in ("usbAudio", "lineOut", "headphones", "HDMI")]
@@ -298,7 +298,7 @@ def _play_and_record(state: PolicyState, trace: _Trace):
             trace.add("route.default-to-speaker-keeps")
             continue
         if link == "hfp" and pref is not None and pref != dev.key:
-            # Preferring another input takes this device off HFP (HFP moves both sides, §4.2 [DOC]);
+            # Preferring another input takes this device off HFP (HFP moves both sides, [DOC Doc-setPreferredInput]);
             # it may still play over A2DP.
             if dev.model.has_a2dp and "allowBluetoothA2DP" in eff:
                 link = "a2dp"

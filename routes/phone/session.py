@@ -133,7 +133,7 @@ class Phone(AccessoryEvents, OtherApps):
     def _change(self, mutate: Callable[[], None], reason: str, *, force: bool = False,
                 clears_choice: bool = True, rule: str | None = None) -> None:
         """Apply a change and re-route. The speaker override and the picker's choice last only until
-        the route next changes for another reason (§4.4 [DOC QA1754]; scenario-format decisions)."""
+        the route next changes for another reason ([DOC QA1754]; scenario-format decisions)."""
         bare_before = decide(self._policy_state(bare=True)).route if self._transient_choice() else None
         mutate()
         if clears_choice and self._transient_choice():
@@ -193,7 +193,7 @@ class Phone(AccessoryEvents, OtherApps):
             if "defaultToSpeaker" in new.effective:
                 self.speaker_pinned_seq = self._seq
             if category_changed:
-                self.override_speaker = False  # a category change is a route change (§12.2)
+                self.override_speaker = False  # a category change is a route change ([INF])
 
         rule = "notify.category-change" if category_changed else "notify.config-route-change"
         self._change(mutate, "categoryChange", force=category_changed, rule=rule)

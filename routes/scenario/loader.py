@@ -1,4 +1,4 @@
-"""Scenario files -> validated, normalised ``Scenario`` objects (spec/scenario-format.md).
+"""Scenario files -> validated, normalised ``Scenario`` objects (docs/scenario-format.md).
 
 Scenario files are untrusted input: parsed by safe composition only (no object construction), every
 value checked against the contract, every error a ScenarioError naming file, line, key and the fix.

@@ -148,7 +148,7 @@ class Expect:
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    op: str                                     # the step name as in the spec: "wait", "session.setCategory", "expect"
+    op: str                                     # the step name as docs/scenario-format.md writes it: "wait", "session.setCategory", "expect"
     arg: Any                                    # normalised per op (see routes.scenario.steps)
     line: int
 

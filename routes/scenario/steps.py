@@ -1,4 +1,4 @@
-"""The step table: each step name (as the spec writes it) and the schema of its argument.
+"""The step table: each step name (as docs/scenario-format.md writes it) and the schema of its argument.
 
 The normalised argument of every step is whatever its schema returns; see the table below.
 """

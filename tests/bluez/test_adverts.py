@@ -189,7 +189,7 @@ async def test_scan_with_the_adapter_powered_off_is_one_line(fake, private_bus, 
 
 async def test_an_adapter_bleak_cannot_read_is_an_error_not_a_crash(fake, private_bus, monkeypatch):
     monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", private_bus.address)
-    fake.set_raw(fake.adapter_path, "org.bluez.Adapter1", "Roles", None)  # bleak indexes Roles directly (§7)
+    fake.set_raw(fake.adapter_path, "org.bluez.Adapter1", "Roles", None)  # bleak indexes Roles directly
     source = AdvertSource(private_bus.address, clock=WallClock())
     with pytest.raises(BluezError, match="bleak could not read BlueZ's adapter: KeyError"):
         await source.start()

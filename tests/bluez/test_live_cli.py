@@ -62,7 +62,7 @@ def test_one_line_error_without_a_bus(tmp_path, capsys):
 
 
 async def test_watch_feeds_the_session_model_and_a_call_moves_the_airpods_to_hfp(fake, private_bus, airpods):
-    """The issue's rig story on the fake: AirPods connect (A2DP for playback), a CallKit call switches them
+    """The live-rig story on the fake: AirPods connect (A2DP for playback), a CallKit call switches them
     to HFP through the fake's card profiles and back when it ends, then they disconnect."""
     from routesim.routes.live.rig import SessionFeed
 
