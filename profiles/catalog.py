@@ -12,6 +12,7 @@ written ``fact: {value: X, source: "[TAG] reference"}``)::
     hfp:       {codecs: [{codec, platform: ">=18", source}, ...], source}   # iff hfp; best first
     hardware:  {microphones, in_ear_detection, case, battery: [left, right, case] | [single] | [], source}
     ports:     {output, input, source}                                      # wired, usb and car only
+    advert:    {worn: status-bit-5 | earcup-bits | null, source}            # optional: how adverts say "worn"
 
 ``_catalog.yaml`` (optional) gives the catalog order: ``order: [id, ...]``; without it files load in name
 order. Quirk files: ``quirks: [{id, effect, params, match: {product_ids, vendor_id, firmware}, platform,
@@ -301,6 +302,7 @@ _GROUPS: dict[str, dict[str, str]] = {  # group -> yaml key -> Model field
     "hardware": {"microphones": "microphones", "in_ear_detection": "in_ear_detection", "case": "has_case",
                  "battery": "battery"},
     "ports": {"output": "output_port", "input": "input_port"},
+    "advert": {"worn": "advert_worn"},
 }
 _REQUIRED_GROUPS = ("device", "identity", "profiles", "hardware")
 _REQUIRED_FACTS = {
@@ -311,6 +313,7 @@ _REQUIRED_FACTS = {
     "hfp": ("codecs",),
     "hardware": ("microphones", "in_ear_detection", "case", "battery"),
     "ports": ("output", "input"),
+    "advert": ("worn",),
 }
 
 
@@ -389,6 +392,7 @@ def _fact_checker(group: str, key: str) -> Callable[[_Ctx, Node, str], Any]:
         ("hardware", "battery"): lambda c, n, f: tuple(_list(c, n, f, battery_part)),
         ("ports", "output"): port("output port type", WIRED_OUTPUT_PORTS, False),
         ("ports", "input"): port("input port type", WIRED_INPUT_PORTS, True),
+        ("advert", "worn"): port("worn rule", continuity.WORN_RULES, True),
     }
     return table[(group, key)]
 
@@ -547,6 +551,7 @@ def _parse_model(ctx: _Ctx, root: Node, stem: str) -> tuple[Model, dict[str, Nod
         output_port=facts.get("output_port"),
         input_port=facts.get("input_port"),
         advert_model=facts["advert_model"],
+        advert_worn=facts.get("advert_worn"),
         sources=sources,
         origin=ctx.file,
     )

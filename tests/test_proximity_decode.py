@@ -109,9 +109,9 @@ def test_a_proximity_record_after_another_message_is_found(catalog):
 
 
 def test_unknown_product_id_decodes_without_a_model(catalog):
-    max2 = EXAMPLE_A[:3] + _hex("2D 20") + EXAMPLE_A[5:]  # AirPods Max 2: real, not in the catalog
-    s = decode_proximity(max2, catalog)
-    assert s.product_id == 0x202D and s.model is None
+    unknown = EXAMPLE_A[:3] + _hex("FE 20") + EXAMPLE_A[5:]  # 0x20FE: a product number no source gives
+    s = decode_proximity(unknown, catalog)
+    assert s.product_id == 0x20FE and s.model is None
     assert s.ears() is None and s.batteries() == (None, None, None)  # no model: nothing to attribute
 
 

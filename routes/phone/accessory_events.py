@@ -164,8 +164,17 @@ class AccessoryEvents:
         self._fire("notify.rename")
 
     def battery(self, key: str, levels: dict[str, int | None]) -> None:
+        """Keep the levels of the parts the model reports: a single-unit headset's one level reads as
+        ``left``; right and case levels it cannot have are dropped, as are all levels of a model that
+        reports none (accessory.battery-parts)."""
         acc = self._acc(key)
-        acc.battery.update({k: v for k, v in levels.items() if v is not None})
+        parts = set(acc.model.battery)
+        if "single" in parts:
+            parts = {"left"}
+        kept = {k: v for k, v in levels.items() if v is not None and k in parts}
+        if len(kept) != sum(v is not None for v in levels.values()):
+            self._fire("accessory.battery-parts")
+        acc.battery.update(kept)
 
     def ears(self, key: str, left: str | None = None, right: str | None = None, case: str | None = None) -> None:
         acc = self._acc(key)

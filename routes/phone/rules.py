@@ -103,6 +103,9 @@ _RULES = (
        "a model quirk changed the route"),
     _r("route.available-inputs", DOC, "ios-audio-session §4.6",
        "availableInputs follows the category and mode: none for output-only, HFP only with the HFP option"),
+    _r("accessory.battery-parts", INF, "capod (SingleApplePods.kt: one headset level), openpods (PodsStatus.java: "
+       "the single pod); scenario-format decisions (battery step: a single-unit headset uses left)",
+       "a model keeps only the battery levels of the parts it has: one level (left) for a single unit"),
     _r("route.earbuds-out", INF, "scenario-format decisions; ios-audio-session §11 (automatic ear detection)",
        "both buds out leave the route; one bud out keeps it; back in returns it"),
     # Route-change notifications
