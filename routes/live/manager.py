@@ -19,6 +19,7 @@ from routesim.events import (
     Connected,
     Disconnected,
     EarsChanged,
+    WornChanged,
     NegotiationCommand,
     ProfileChanged,
     Renamed,
@@ -92,6 +93,8 @@ class RouteManager:
                 phone.battery(event.key, {"left": event.left, "right": event.right, "case": event.case})
             elif isinstance(event, EarsChanged):
                 phone.ears(event.key, left=event.left, right=event.right)
+            elif isinstance(event, WornChanged):
+                phone.worn(event.key, event.worn)
             elif isinstance(event, CaseChanged):
                 phone.ears(event.key, case="open" if event.open else "closed")
             elif isinstance(event, ProfileChanged):

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from routesim.clock import WallClock
 from routesim.events import (AccessoryEvent, BatteryChanged, Connected, Disconnected, EarsChanged, NegotiationCommand,
-                             ProfileChanged, Renamed)
+                             ProfileChanged, Renamed, WornChanged)
 
 
 def format_event(event: AccessoryEvent) -> str:
@@ -27,6 +27,8 @@ def format_event(event: AccessoryEvent) -> str:
         return f"battery       {event.key}  {', '.join(parts) or 'unknown'}"
     if isinstance(event, EarsChanged):
         return f"ears          {event.key}  left {event.left or '?'}, right {event.right or '?'}"
+    if isinstance(event, WornChanged):
+        return f"worn          {event.key}  {'on' if event.worn else 'off'}"
     if isinstance(event, ProfileChanged):
         return f"profile       {event.key}  {event.profile}{' (' + event.codec + ')' if event.codec else ''}"
     return f"{type(event).__name__:13} {event}"

@@ -108,6 +108,10 @@ _RULES = (
        "a model keeps only the battery levels of the parts it has: one level (left) for a single unit"),
     _r("route.earbuds-out", INF, "scenario-format decisions; ios-audio-session §11 (automatic ear detection)",
        "both buds out leave the route; one bud out keeps it; back in returns it"),
+    _r("route.head-off", DEV, "posterhug-max-ear-detection and user reviews (AirPods Max pause playback when taken "
+       "off; no report says the output moves) vs androidauthority-pause-airpods (both AirPods out: audio moves to the "
+       "phone's speaker); scenario-format decisions (switch headOffLeavesRoute)",
+       "headphones taken off keep the route (playback pauses in the player); headOffLeavesRoute: as both buds out"),
     # Route-change notifications
     _r("notify.new-device", DOC, "ios-audio-session §6.1 (Doc-RouteChangeReason)",
        "a connected device that takes the route posts newDeviceAvailable"),

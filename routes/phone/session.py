@@ -411,6 +411,7 @@ class Phone(AccessoryEvents, OtherApps):
             "codec": link.codec if link and profile != "none" else None,
             "name": acc.info.name,
             "battery": dict(acc.battery),
+            "worn": acc.worn if acc.model.has_head_detection else None,
             "connected": acc.connected,
         }
 

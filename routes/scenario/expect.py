@@ -156,6 +156,7 @@ ACCESSORY_STATE = Record({
     "codec": opt(Nullable(Choice(*CODECS))),
     "name": opt(Text("a name")),
     "battery": opt(Record({"left": PERCENT, "right": PERCENT, "case": PERCENT})),
+    "worn": opt(Bool()),  # Addition: head detection (null for models without it)
 })
 
 EXPECT_FIELDS = Record({

@@ -187,6 +187,8 @@ def _accessory_event(action: str) -> Callable[[ScenarioRun, Any], None]:
             run.manager.dispatch(run.virtual.rename(arg["accessory"], arg["name"]))
         elif action == "battery":
             run.manager.dispatch(run.virtual.battery(arg["accessory"], arg.get("left"), arg.get("right"), arg.get("case")))
+        elif action == "worn":
+            run.manager.dispatch(run.virtual.worn(arg["accessory"], arg["worn"]))
         elif action == "ears":
             if arg.get("case"):
                 run.manager.dispatch(run.virtual.case(arg["accessory"], arg["case"] == "open"))
@@ -214,6 +216,7 @@ HANDLERS: dict[str, Callable[[ScenarioRun, Any], None]] = {
     "rename": _accessory_event("rename"),
     "battery": _accessory_event("battery"),
     "ears": _accessory_event("ears"),
+    "worn": _accessory_event("worn"),
     "pickRoute": _call("pick_route"),
     "app": _call("set_app_state"),
     "others.play": _others(True),

@@ -67,6 +67,7 @@ STEPS: dict[str, Schema] = {
                       check=at_least_one("left", "right", "case")),
     "ears": Record({"accessory": req(ACCESSORY), "left": EAR, "right": EAR,
                     "case": opt(Nullable(Choice("open", "closed")), None)}, check=_ears, post=_ears_shape),
+    "worn": Record({"accessory": req(ACCESSORY), "worn": req(Bool())}),  # Addition: head detection
     "pickRoute": Ref("accessory", "accessories", builtins=("speaker", "receiver")),
     "app": Choice("background", "foreground"),
     "others.play": OTHER,

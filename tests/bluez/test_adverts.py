@@ -10,7 +10,7 @@ import pytest
 
 from routesim.bt.adverts import AdvertSource, Sighting
 from routesim.bt.bluez import BluezError
-from routesim.events import BatteryChanged, EarsChanged
+from routesim.events import BatteryChanged, EarsChanged, WornChanged
 from routesim.bt.fake_bluez import APPLE, proximity_pairing
 from routesim.routes.cli import scan as scan_cli
 from routesim.clock import WallClock
@@ -88,6 +88,19 @@ async def test_a_changed_advert_yields_only_what_changed(fake, scanning):
     fake.update_advert(PODS_LE, {APPLE: proximity_pairing(PRO2, left=80, right=90, right_in_ear=False)})
     assert await events.wait(lambda e: e.right == "out") == EarsChanged(AIRPODS, "in", "out")
     assert len(events.items) == 4  # battery, ears, battery, ears: nothing repeated
+
+
+MAX2_TAIL = "F6 8F 03 14 04 E1 8B 99 98 20 0B C3 C1 12 2D B0 43 98 94 D6 A0"  # capod AirPodsMax2Test.kt captures
+
+
+async def test_airpods_max_2_adverts_yield_one_battery_and_the_worn_state(fake, scanning):
+    _, events, _ = await scanning(hints={"airpods-max-2": AIRPODS})
+    fake.add_advert(PODS_LE, {APPLE: bytes.fromhex("07 19 01 2D 20 2B " + MAX2_TAIL)})  # both ear-cup bits: worn
+    await events.wait(lambda e: isinstance(e, WornChanged))
+    fake.update_advert(PODS_LE, {APPLE: bytes.fromhex("07 19 01 2D 20 20 " + MAX2_TAIL)})  # bit 5 alone: off
+    await events.wait(lambda e: isinstance(e, WornChanged) and not e.worn)
+    assert events.items == [BatteryChanged(AIRPODS, 60, None, None), WornChanged(AIRPODS, True),
+                            WornChanged(AIRPODS, False)]  # no ears: head detection is not in-ear detection
 
 
 async def test_an_unchanged_advert_yields_no_event(fake, scanning):
