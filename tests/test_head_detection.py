@@ -38,4 +38,4 @@ def test_worn_on_a_model_without_head_detection_is_refused(tmp_path, capsys, mod
     path = tmp_path / "w.scenario.yaml"
     path.write_text(CASE.format(model=model, switch="false", output="bluetoothA2DP"))
     assert main(["run", "-q", str(path)]) == 2
-    assert f"has no head detection; use 'ears' for earbuds" in capsys.readouterr().out
+    assert "has no head detection; use 'ears' for earbuds" in capsys.readouterr().out
