@@ -11,7 +11,7 @@ written ``fact: {value: X, source: "[TAG] reference"}``)::
     a2dp:      {codecs: [aac, sbc], sample_rate: 48000, source}            # iff a2dp is supported
     hfp:       {codecs: [{codec, platform: ">=18", source}, ...], source}   # iff hfp; best first
     hardware:  {microphones, in_ear_detection, case, battery: [left, right, case] | [single] | [], source}
-    ports:     {output, input, source}                                      # wired, usb and car only
+    ports:     {output, input, input_rate?, source}                         # wired, usb and car only
     advert:    {worn: status-bit-5 | earcup-bits | null, source}            # optional: how adverts say "worn"
 
 ``_catalog.yaml`` (optional) gives the catalog order: ``order: [id, ...]``; without it files load in name
@@ -301,7 +301,7 @@ _GROUPS: dict[str, dict[str, str]] = {  # group -> yaml key -> Model field
     "hfp": {"codecs": "hfp_codecs"},
     "hardware": {"microphones": "microphones", "in_ear_detection": "in_ear_detection", "case": "has_case",
                  "battery": "battery"},
-    "ports": {"output": "output_port", "input": "input_port"},
+    "ports": {"output": "output_port", "input": "input_port", "input_rate": "input_rate"},
     "advert": {"worn": "advert_worn"},
 }
 _REQUIRED_GROUPS = ("device", "identity", "profiles", "hardware")
@@ -393,8 +393,16 @@ def _fact_checker(group: str, key: str) -> Callable[[_Ctx, Node, str], Any]:
         ("ports", "output"): port("output port type", WIRED_OUTPUT_PORTS, False),
         ("ports", "input"): port("input port type", WIRED_INPUT_PORTS, True),
         ("advert", "worn"): port("worn rule", continuity.WORN_RULES, True),
+        ("ports", "input_rate"): lambda c, n, f: _input_rate(c, n, f),
     }
     return table[(group, key)]
+
+
+def _input_rate(c: _Ctx, n: Node, f: str) -> int:
+    v = _int(c, n, f, "24000")
+    if v not in (8000, 16000, 24000, 32000, 44100, 48000):
+        c.fail(n, f, f"{v} Hz is not an input rate iOS reports; use 8000, 16000, 24000, 32000, 44100 or 48000")
+    return v
 
 
 def _is_sourced_fact(ctx: _Ctx, node: Node) -> bool:
@@ -550,6 +558,7 @@ def _parse_model(ctx: _Ctx, root: Node, stem: str) -> tuple[Model, dict[str, Nod
         battery=facts["battery"],
         output_port=facts.get("output_port"),
         input_port=facts.get("input_port"),
+        input_rate=facts.get("input_rate"),
         advert_model=facts["advert_model"],
         advert_worn=facts.get("advert_worn"),
         sources=sources,

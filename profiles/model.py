@@ -94,6 +94,7 @@ class Model:
     battery: tuple[str, ...] = ()  # parts that report a level: left, right, case, or single
     output_port: str | None = None  # wired/usb/car: the iOS port type of its output
     input_port: str | None = None  # wired/usb/car: the iOS port type of its input (None: no mic)
+    input_rate: int | None = None  # wired/usb/car: the rate its microphone imposes on a route using it (Hz)
     advert_model: int | None = None  # Continuity proximity-pairing model field (same number as product_id)
     advert_worn: str | None = None  # how its adverts say "being worn" (profiles.continuity.WORN_RULES); None: they don't
     sources: Mapping[str, Source] = field(default_factory=dict)  # fact name -> where it comes from

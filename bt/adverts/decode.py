@@ -70,7 +70,7 @@ LAYOUT: tuple[Bits, ...] = (
          Source(Tag.DEV, "capod (AirPodsMax.kt, AirPodsMaxUsbc.kt isBeingWorn); gh:adolfintel/OpenPods#124 payloads")),
     Bits(5, 0x0A, "worn_earcup_bits", "worn rule earcup-bits (AirPods Max 2): bit 1 OR bit 3, one per ear-cup "
          "sensor (chosen, as capod: Android often sees bit 1 only); both bits set is kept as worn_both_cups",
-         Source(Tag.DEV, "capod (AirPodsMax2.kt isBeingWorn); gh:d4rken-org/capod#548 (0x23 Android, 0x2B macOS)")),
+         Source(Tag.DEV, "capod (AirPodsMax2.kt isBeingWorn); gh:d4rken-org/gh:d4rken-org/capod#548 (0x23 Android, 0x2B macOS)")),
     Bits(9, 0xFF, "color", "colour code", _52),
     Bits(10, 0xFF, "connection_state", "connection state",
          Source(Tag.DEV, "bluez-and-airpods §5.2 (librepods, CAPod)")),
@@ -164,7 +164,7 @@ class ProximityStatus:
 
     @property
     def worn_both_cups(self) -> bool:
-        """The other Max 2 reading: both ear-cup bits set (what macOS sees while worn, capod#548)."""
+        """The other Max 2 reading: both ear-cup bits set (what macOS sees while worn, gh:d4rken-org/capod#548)."""
         return self.worn_cup_a and self.worn_cup_b
 
     @property

@@ -120,8 +120,13 @@ def _ports(dev: Device, link: str, want_input: bool) -> tuple[Port | None, Port 
     if link == "a2dp":
         return None, bluetooth_port("a2dp", dev.key, dev.name, dev.address)
     out = wired_port(m.output_port, dev.key, dev.name, dev.address) if m.output_port else None
-    inp = wired_port(m.input_port, dev.key, dev.name, dev.address) if (m.input_port and want_input) else None
+    inp = wired_input_port(dev) if (m.input_port and want_input) else None
     return inp, out
+
+
+def wired_input_port(dev: Device) -> Port:
+    """A wired, USB or car input port with the catalog's channel count (``hardware.microphones``)."""
+    return wired_port(dev.model.input_port, dev.key, dev.name, dev.address, channels=dev.model.microphones)
 
 
 def _newest_first(state: PolicyState) -> list[Device]:
@@ -139,7 +144,7 @@ def available_inputs(state: PolicyState) -> list[tuple[Port, str]]:
         if link == "hfp":
             result.append((bluetooth_port("hfp", dev.key, dev.name, dev.address), dev.key))
         elif link == "wired" and dev.model.input_port:
-            result.append((wired_port(dev.model.input_port, dev.key, dev.name, dev.address), dev.key))
+            result.append((wired_input_port(dev), dev.key))
     return result
 
 
@@ -259,7 +264,7 @@ def _multi_route(state: PolicyState, trace: _Trace):
     devs = [d for d in _newest_first(state) if not d.model.is_bluetooth]
     outs = [wired_port(d.model.output_port, d.key, d.name, d.address) for d in devs
             if d.model.output_port in ("usbAudio", "lineOut", "headphones", "HDMI")]
-    ins = [wired_port(d.model.input_port, d.key, d.name, d.address) for d in devs
+    ins = [wired_input_port(d) for d in devs
            if d.model.input_port in ("usbAudio", "headsetMic")]
     trace.add("route.last-in-wins")
     return Route((ins[0] if ins else built_in_mic(state.hardware),), tuple(outs) or (SPEAKER,)), {}
@@ -363,10 +368,10 @@ def _category_input(state: PolicyState, cands: Iterable[tuple[Device, str]], tra
         for dev, _ in wired:
             if dev.key == pref:
                 trace.add("route.preferred-input")
-                return wired_port(dev.model.input_port, dev.key, dev.name, dev.address)
+                return wired_input_port(dev)
     if wired:
         dev = wired[0][0]
-        return wired_port(dev.model.input_port, dev.key, dev.name, dev.address)
+        return wired_input_port(dev)
     return None
 
 
@@ -384,6 +389,9 @@ def _sample_rate(state: PolicyState, route: Route, links: dict[str, Link], trace
         elif link.profile == "a2dp":
             rate = dev.model.a2dp_sample_rate
             trace.add("format.a2dp-rate")
+        elif in_owner == owner and dev.model.input_rate:
+            rate = dev.model.input_rate  # its microphone sets the one hardware rate (CarPlay)
+            trace.add("format.wired-input-rate")
         else:
             trace.add("format.built-in-48k")
         for q in _active_quirks(dev, state.config, "sample-rate-forced"):

@@ -132,6 +132,10 @@ _RULES = (
     # Hardware format
     _r("format.built-in-48k", DEV, "ios-audio-session §10.1 (MobMuPlat#27, AudioKit PR#2935)",
        "built-in, wired and USB ports run at 48 kHz"),
+    _r("format.wired-input-rate", DEV, "gh:AudioKit/AudioKit#2935 (comment: CarPlay mic at 24 kHz, the output format "
+       "follows), gh:nugu-developers/nugu-ios#709 (24 kHz at most in playAndRecord with CarPlay); scenario-format "
+       "decisions (one hardware rate); the model's ports.input_rate",
+       "a car or wired microphone with its own rate sets the session's one hardware rate while it is the input"),
     _r("format.a2dp-rate", INF, "ios-audio-session §10.1 (DEV deadbeef#1910); scenario-format decisions",
        "an A2DP output runs at the model's A2DP rate, and sets the session rate when input is elsewhere"),
     _r("format.hfp-codec-rate", DEV, "ios-audio-session §10.1 (HaishinKit#163, twilio#456, audiolab#35)",
