@@ -34,7 +34,7 @@ The model (ios-audio-session §9, §12.8; rule ids ``callkit.*`` in routes/rules
 
 Not modelled: another app's audio interrupting the call's session (DTS 804510 says the call session
 outranks standard sessions, but ``others.play`` still interrupts it), the app being suspended during a
-call (give such scenarios ``app: {backgroundAudio: true}``), provider reset, grouping, the ~60 s limit on
+call (give such scenarios ``app: {backgroundAudio: true}``), grouping, the ~60 s limit on
 an unanswered incoming call [DEV §9.3].
 
 Cellular calls (the Phone app's) are in routes/cellular.py; both kinds share the call registry here,
@@ -320,6 +320,16 @@ class CallCenter:
             if self.phone.input_blocked:
                 self.phone.input_blocked = False
 
+    def reset(self) -> None:
+        """The system resets the provider (callkit.provider-reset): the delegate gets providerDidReset, which
+        "can be treated as a request to end all calls without the need to respond to any actions"
+        (H-CXProvider [DOC]): every CallKit call ends, pending actions are dropped (no timedOutPerforming),
+        and the call session goes as when the last call ends (didDeactivate after providerDidReset) [INF]."""
+        self._fire("callkit.provider-reset")
+        self.phone.post("providerDidReset", "callkit.provider-reset")
+        for c in self.callkit_calls(RINGING, CONNECTING, ACTIVE, HELD):
+            self._end(c, "callkit.provider-reset")
+
     def speaker(self, on: bool) -> None:
         if not self.callkit_calls(RINGING, CONNECTING, ACTIVE, HELD):
             raise StepError("callkit.speaker: no CallKit call is up, so there is no call UI to tap")
@@ -483,4 +493,5 @@ HANDLERS: dict[str, Callable[[Any, Any], None]] = {
     "callkit.unhold": _on("unhold", lambda a: (a["call"], a["fulfillAfter"])),
     "callkit.end": _on("end", lambda a: (a["call"], a["by"], a["fulfillAfter"])),
     "callkit.speaker": _on("speaker", lambda a: (bool(a),)),
+    "callkit.reset": _on("reset", lambda a: ()),
 }

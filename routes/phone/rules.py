@@ -297,6 +297,9 @@ _CALL_RULES = (
        "lenient: the app's own activation succeeds, the system's activation is skipped (no didActivate) and input is blocked for the rest of the call"),
     _r("callkit.promotes-active-session", INF, "ios-audio-session §9.1, §12.8 (refuse mode)",
        "with refuse, a session the app activated before the call is taken over by the system's activation (didActivate)"),
+    _r("callkit.provider-reset", DOC, "H-CXProvider (providerDidReset: 'a request to end all calls without the need to "
+       "respond to any actions'); scenario-format decisions (the call session ends as when the last call ends)",
+       "a provider reset ends every CallKit call, drops pending actions and deactivates the call session"),
     _r("callkit.drops-did-activate", DTS, "ios-audio-session §9.3 (DTS 783870, FB19429215; switch callkitDropsDidActivate)",
        "iOS 18.4.1+: the activation after a report or start is lost (no didActivate) unless callkit.configure ran since the previous report"),
     _r("callkit.configure-before-report", DTS, "ios-audio-session §9.3 (DTS 783870 workaround)",

@@ -101,6 +101,7 @@ STEPS: dict[str, Schema] = {
     "callkit.unhold": _call(fulfillAfter=AFTER),
     "callkit.end": _call(by=BY, fulfillAfter=AFTER),
     "callkit.speaker": Bool(),
+    "callkit.reset": NONE,  # Addition: the system resets the provider (providerDidReset)
     "cellular.incoming": Record({"call": req(NEW_CALL)}, shorthand="call"),
     "cellular.answer": _call(holdOthers=opt(Bool(), False)),
     "cellular.decline": _call(),
