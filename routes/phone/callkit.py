@@ -32,8 +32,11 @@ The model (ios-audio-session §9, §12.8; rule ids ``callkit.*`` in routes/rules
   one; the provider's creation counts as the first configuration [INF]; a lost activation leaves the
   session inactive [INF].
 
-Not modelled: another app's audio interrupting the call's session (DTS 804510 says the call session
-outranks standard sessions, but ``others.play`` still interrupts it), the app being suspended during a
+- Another app's playback while the call session is up does not interrupt it: the call session outranks
+  every standard session (DTS 804510); a non-mixable app is held off (interrupted) until the call session
+  ends, a mixable one mixes [INF].
+
+Not modelled: the app being suspended during a
 call (give such scenarios ``app: {backgroundAudio: true}``), grouping, the ~60 s limit on
 an unanswered incoming call [DEV §9.3].
 
@@ -113,6 +116,16 @@ class CallCenter:
         phone.listeners.append(self.on_route)
 
     # ------------------------------------------------------------------ plumbing
+    @property
+    def system_active(self) -> bool:
+        """The system has activated the app's session for its calls; kept on the phone, where other apps'
+        playback looks (callkit.call-outranks-others)."""
+        return self.phone.call_session_active
+
+    @system_active.setter
+    def system_active(self, value: bool) -> None:
+        self.phone.call_session_active = value
+
     @property
     def behavior(self) -> dict[str, Any]:
         return self.phone.behavior

@@ -297,6 +297,9 @@ _CALL_RULES = (
        "lenient: the app's own activation succeeds, the system's activation is skipped (no didActivate) and input is blocked for the rest of the call"),
     _r("callkit.promotes-active-session", INF, "ios-audio-session §9.1, §12.8 (refuse mode)",
        "with refuse, a session the app activated before the call is taken over by the system's activation (didActivate)"),
+    _r("callkit.call-outranks-others", DTS, "forum-804510 (the CallKit session has higher interruption priority than "
+       "any standard session); scenario-format decisions (the other app is held off until the call session ends)",
+       "another app's non-mixable playback cannot interrupt a CallKit call; it waits until the call session ends"),
     _r("callkit.provider-reset", DOC, "H-CXProvider (providerDidReset: 'a request to end all calls without the need to "
        "respond to any actions'); scenario-format decisions (the call session ends as when the last call ends)",
        "a provider reset ends every CallKit call, drops pending actions and deactivates the call session"),
