@@ -300,6 +300,10 @@ _CALL_RULES = (
     _r("callkit.call-outranks-others", DTS, "forum-804510 (the CallKit session has higher interruption priority than "
        "any standard session); scenario-format decisions (the other app is held off until the call session ends)",
        "another app's non-mixable playback cannot interrupt a CallKit call; it waits until the call session ends"),
+    _r("recorder.interrupted", DOC, "Doc-audioRecorderBeginInterruption (the system interrupted the recording); "
+       "oreilly-ios6-cookbook-10.4 [DEV] (the recorder's session is deactivated; recording again starts over); "
+       "scenario-format decisions (the file holds what was recorded up to the interruption)",
+       "an interruption stops a running recording where it is: no didFinish, the file keeps the audio so far"),
     _r("callkit.provider-reset", DOC, "H-CXProvider (providerDidReset: 'a request to end all calls without the need to "
        "respond to any actions'); scenario-format decisions (the call session ends as when the last call ends)",
        "a provider reset ends every CallKit call, drops pending actions and deactivates the call session"),

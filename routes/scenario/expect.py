@@ -169,7 +169,8 @@ EXPECT_FIELDS = Record({
     "others": opt(Table(Ref("other app", "others"), Choice("playing", "ducked", "interrupted", "stopped"))),
     "calls": opt(Table(Ref("call", "calls"), Choice("ringing", "connecting", "active", "held", "ended"))),
     "engine": opt(Record({"running": opt(Bool()), "inputFormat": opt(FORMAT), "outputFormat": opt(FORMAT)})),
-    "recording": opt(Record({"bytes": NUMBER, "error": opt(Nullable(ERROR)), "success": opt(Bool())})),
+    "recording": opt(Record({"bytes": NUMBER, "error": opt(Nullable(ERROR)), "success": opt(Nullable(Bool())),
+                             "interrupted": opt(Bool())})),  # Addition: null success, interrupted
     "accessories": opt(Table(Ref("accessory", "accessories"), ACCESSORY_STATE)),
     "audio": opt(Record({  # addition (docs/audio-expectation.md): a test signal through the current route
         "signal": opt(Choice("sweep", "tone", "noise", "speech")),

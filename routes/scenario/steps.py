@@ -118,7 +118,8 @@ STEPS: dict[str, Schema] = {
     "recorder.record": Record({"format": opt(Choice("aac", "lpcm"), "aac"),
                                "sampleRate": opt(Number(positive=True), 44100.0),
                                "channels": opt(Number(minimum=1, integer=True), 1),
-                               "duration": opt(Duration(), 1.0)}),
+                               "duration": opt(Duration(), 1.0),
+                               "wait": opt(Bool())}),  # Addition: false records while later steps run
     "capture.start": Record({"automaticallyConfiguresApplicationAudioSession": opt(Bool(), True),
                              "configuresApplicationAudioSessionToMixWithOthers": opt(Bool(), False)}),
     "capture.stop": NONE,
