@@ -64,7 +64,8 @@ class SessionFeed:
     route change and notification the app would get is printed as it happens."""
 
     def __init__(self, category: str, mode: str, options: tuple[str, ...], platform: str,
-                 out: Callable[[str], None] = print, call_at: float | None = None, call_length: float = 10.0):
+                 out: Callable[[str], None] = print, call_at: float | None = None, call_length: float = 10.0,
+                 firmware: dict[str, str] | None = None):
         from routesim.profiles.catalog import default_catalog
         from routesim.profiles.platform import Platform
 
@@ -76,7 +77,8 @@ class SessionFeed:
         self.clock = WallClock()
         self.phone = Phone(platform=Platform.parse(platform), now=self.clock.now, schedule=self.clock.call_later)
         self.phone.set_category(category, mode, options)
-        self.manager = RouteManager(self.phone, default_catalog(), strict=False, keep_pending=False)
+        self.manager = RouteManager(self.phone, default_catalog(), strict=False, keep_pending=False,
+                                    firmware=firmware, on_note=lambda m: self.out(f"quirks        {m}"))
         self.manager.listeners.append(self._print)
         self.calls = CallCenter(self.phone, self.clock, self.manager.flush)
         self.call_plan = (call_at, call_length) if call_at is not None else None
