@@ -108,6 +108,16 @@ _RULES = (
        "a model keeps only the battery levels of the parts it has: one level (left) for a single unit"),
     _r("route.earbuds-out", INF, "scenario-format decisions; ios-audio-session §11 (automatic ear detection)",
        "both buds out leave the route; one bud out keeps it; back in returns it"),
+    _r("route.bt-high-quality", DOC, "H-Types, Doc-bluetoothHighQualityRecording (full-band audio both ways when "
+       "the route supports it, mode default only, iOS 26); the model's hardware.high_quality_recording; "
+       "scenario-format decisions (the ports keep the two-way Bluetooth type, bluetoothHFP)",
+       "bluetoothHighQualityRecording on supporting AirPods: input and output on the AirPods at full band"),
+    _r("route.bt-high-quality-ignored", DOC, "H-Types (used alone, the option is ignored on a route without "
+       "support); scenario-format decisions",
+       "bluetoothHighQualityRecording alone on a headset without support changes nothing"),
+    _r("route.bt-high-quality-fallback", DOC, "Doc-bluetoothHighQualityRecording (allowBluetoothHFP is the fallback "
+       "when the route does not support it); scenario-format decisions",
+       "bluetoothHighQualityRecording with allowBluetoothHFP on a headset without support: plain HFP"),
     _r("route.head-off", DEV, "posterhug-max-ear-detection and user reviews (AirPods Max pause playback when taken "
        "off; no report says the output moves) vs androidauthority-pause-airpods (both AirPods out: audio moves to the "
        "phone's speaker); scenario-format decisions (switch headOffLeavesRoute)",
@@ -136,6 +146,9 @@ _RULES = (
        "follows), gh:nugu-developers/nugu-ios#709 (24 kHz at most in playAndRecord with CarPlay); scenario-format "
        "decisions (one hardware rate); the model's ports.input_rate",
        "a car or wired microphone with its own rate sets the session's one hardware rate while it is the input"),
+    _r("format.bt-high-quality-rate", INF, "H-Types ('full-bandwidth audio in both input and output'; no rate given); "
+       "forum-audio-h2-studio-recording (a capture at 48000 Hz mono); scenario-format decisions",
+       "a Bluetooth high-quality recording route runs at 48 kHz, mono input"),
     _r("format.a2dp-rate", INF, "ios-audio-session §10.1 (DEV deadbeef#1910); scenario-format decisions",
        "an A2DP output runs at the model's A2DP rate, and sets the session rate when input is elsewhere"),
     _r("format.hfp-codec-rate", DEV, "ios-audio-session §10.1 (HaishinKit#163, twilio#456, audiolab#35)",

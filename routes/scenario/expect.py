@@ -157,6 +157,7 @@ ACCESSORY_STATE = Record({
     "name": opt(Text("a name")),
     "battery": opt(Record({"left": PERCENT, "right": PERCENT, "case": PERCENT})),
     "worn": opt(Bool()),  # Addition: head detection (null for models without it)
+    "highQualityRecording": opt(Choice("enabled", "supported", "unsupported")),  # Addition (iOS 26)
 })
 
 EXPECT_FIELDS = Record({
