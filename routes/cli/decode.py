@@ -6,6 +6,7 @@ prints. ``-`` reads one advert per line from standard input (blank lines and ``#
 """
 from __future__ import annotations
 
+import argparse
 import ast
 import json
 import re
@@ -38,7 +39,7 @@ def add_command(sub) -> None:
                     "field with the bytes and bits it comes from. Give bleak's manufacturer_data[76] as hex "
                     "(the 4C 00 company id in front is optional) or '-' to read one advert per line.",
         epilog=EPILOG,
-        formatter_class=__import__("argparse").RawDescriptionHelpFormatter,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("adverts", nargs="+", metavar="HEX", help="advert bytes as hex, or '-' for standard input")
     p.add_argument("--format", choices=("text", "json"), default="text")
