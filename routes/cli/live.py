@@ -27,6 +27,9 @@ def add_live_commands(subparsers: Any) -> None:
                     "and connection state. Reads the bus named by DBUS_SYSTEM_BUS_ADDRESS (default: the system bus).")
     dev.add_argument("--bus", metavar="ADDRESS", help="D-Bus address (default: $DBUS_SYSTEM_BUS_ADDRESS or the system bus)")
     dev.add_argument("--all", action="store_true", help="also list devices without audio profiles (BLE adverts …)")
+    dev.add_argument("--firmware", action="append", metavar="MODEL=VERSION",
+                     help="the firmware a model runs, e.g. airpods-pro-2=7A305 (repeatable): BlueZ's Modalias "
+                          "version (D408) is not a firmware version, so without this no firmware-scoped quirk applies")
     dev.set_defaults(func=cmd_devices)
 
     watch = subparsers.add_parser(
@@ -51,6 +54,9 @@ def add_live_commands(subparsers: Any) -> None:
     watch.add_argument("--call-length", type=float, default=10.0, metavar="SECONDS",
                        help="how long that call lasts before the app ends it (default 10)")
     watch.add_argument("-v", "--verbose", action="store_true", help="log the backend's warnings and resyncs")
+    watch.add_argument("--firmware", action="append", metavar="MODEL=VERSION",
+                     help="the firmware a model runs, e.g. airpods-pro-2=7A305 (repeatable): BlueZ's Modalias "
+                          "version (D408) is not a firmware version, so without this no firmware-scoped quirk applies")
     watch.set_defaults(func=cmd_watch)
 
     fake = subparsers.add_parser(
@@ -97,7 +103,21 @@ def _run(coro: Any) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- devices
+def _firmware(args: argparse.Namespace) -> dict[str, str]:
+    from routesim.profiles.catalog import default_catalog
+    from routesim.routes.live.firmware import parse_firmware_args
+
+    return parse_firmware_args(getattr(args, "firmware", None), default_catalog())
+
+
 def cmd_devices(args: argparse.Namespace) -> int:
+    from routesim.routes.live.firmware import FirmwareArgError
+
+    try:
+        args.firmware_map = _firmware(args)
+    except FirmwareArgError as exc:
+        print(f"routesim devices: {exc}", file=sys.stderr)
+        return 2
     return _run(_devices(args))
 
 
@@ -133,11 +153,32 @@ async def _devices(args: argparse.Namespace) -> int:
                 extra.append(f"own name {d.remote_name!r}")
             if extra:
                 print("      " + "  ".join(extra))
+            note = _quirk_note(d, getattr(args, "firmware_map", {}))
+            if note:
+                print("      " + note)
         if not shown:
             print("  (no audio devices known to BlueZ; --all lists every device)")
     finally:
         await backend.stop()
     return 0
+
+
+def _quirk_note(d: Any, stated: dict[str, str]) -> str | None:
+    """What firmware the quirks were matched against, when that is not plain (routes.live.firmware)."""
+    from routesim.profiles.catalog import default_catalog
+    from routesim.profiles.platform import Platform
+    from routesim.routes.live.firmware import live_quirks
+
+    catalog = default_catalog()
+    if d.model_id not in catalog:
+        return None
+    model = catalog.get(d.model_id)
+    if model.product_id is None:
+        return None
+    if d.model_id in stated:
+        return f"firmware {stated[d.model_id]} (from --firmware) for firmware-scoped quirks"
+    _, note = live_quirks(catalog, model, Platform.parse("ios-26.0"), d.firmware, stated)
+    return note
 
 
 # ------------------------------------------------------------------------------------------------ watch
@@ -150,12 +191,20 @@ def _session_hook(args: argparse.Namespace) -> SessionFeed:
     options = tuple(OPTIONS.resolve(o) for o in filter(None, (p.strip() for a in raw for p in a.split(","))))
     try:
         return SessionFeed(category, mode, options, getattr(args, "platform", "ios-26.0"),
-                           call_at=getattr(args, "call_at", None), call_length=getattr(args, "call_length", 10.0))
+                           call_at=getattr(args, "call_at", None), call_length=getattr(args, "call_length", 10.0),
+                           firmware=getattr(args, "firmware_map", None))
     except Exception as exc:  # SessionError for an invalid combination: say it like the app would see it
         raise ValueError(f"setCategory({category}, mode: {mode}, options: {list(options)}) fails: {exc}") from exc
 
 
 def cmd_watch(args: argparse.Namespace, on_event: Callable[[AccessoryEvent], None] | None = None) -> int:
+    from routesim.routes.live.firmware import FirmwareArgError
+
+    try:
+        args.firmware_map = _firmware(args)
+    except FirmwareArgError as exc:
+        print(f"routesim watch: {exc}", file=sys.stderr)
+        return 2
     try:
         hook = on_event or _session_hook(args)
     except ValueError as exc:

@@ -138,9 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Commands that live in their own modules (each adds its subparser).
     from routesim.routes.cli import identify as identify_cli, live, render as render_cli, scan as scan_cli
+    from routesim.routes.cli import decode as decode_cli
 
     live.add_live_commands(sub)  # devices, watch, fake-bluez
     identify_cli.add_command(sub)
+    decode_cli.add_command(sub)
     scan_cli.add_command(sub)
     render_cli.add_command(sub)
     return parser

@@ -156,6 +156,8 @@ ACCESSORY_STATE = Record({
     "codec": opt(Nullable(Choice(*CODECS))),
     "name": opt(Text("a name")),
     "battery": opt(Record({"left": PERCENT, "right": PERCENT, "case": PERCENT})),
+    "worn": opt(Bool()),  # Addition: head detection (null for models without it)
+    "highQualityRecording": opt(Choice("enabled", "supported", "unsupported")),  # Addition (iOS 26)
 })
 
 EXPECT_FIELDS = Record({
@@ -168,7 +170,8 @@ EXPECT_FIELDS = Record({
     "others": opt(Table(Ref("other app", "others"), Choice("playing", "ducked", "interrupted", "stopped"))),
     "calls": opt(Table(Ref("call", "calls"), Choice("ringing", "connecting", "active", "held", "ended"))),
     "engine": opt(Record({"running": opt(Bool()), "inputFormat": opt(FORMAT), "outputFormat": opt(FORMAT)})),
-    "recording": opt(Record({"bytes": NUMBER, "error": opt(Nullable(ERROR)), "success": opt(Bool())})),
+    "recording": opt(Record({"bytes": NUMBER, "error": opt(Nullable(ERROR)), "success": opt(Nullable(Bool())),
+                             "interrupted": opt(Bool())})),  # Addition: null success, interrupted
     "accessories": opt(Table(Ref("accessory", "accessories"), ACCESSORY_STATE)),
     "audio": opt(Record({  # addition (docs/audio-expectation.md): a test signal through the current route
         "signal": opt(Choice("sweep", "tone", "noise", "speech")),

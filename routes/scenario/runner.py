@@ -188,6 +188,7 @@ STEP_HANDLERS: dict[str, Callable[[ApiPhone, Any], None]] = {
     "battery": lambda sim, a: sim.battery(a["accessory"], left=a.get("left"), right=a.get("right"),
                                           case=a.get("case")),
     "ears": _ears,
+    "worn": lambda sim, a: sim.worn(a["accessory"], a["worn"]),
     "pickRoute": lambda sim, a: sim.pick_route(a),
     "app": lambda sim, a: sim.set_app_state(a),
     "others.play": lambda sim, a: sim.other_play(a),
@@ -230,7 +231,8 @@ STEP_HANDLERS: dict[str, Callable[[ApiPhone, Any], None]] = {
     "engine.setVoiceProcessingEnabled": lambda sim, a: sim.engine.set_voice_processing_enabled(a),
     "recorder.record": lambda sim, a: sim.recorder.record(
         format=a["format"], sample_rate=float(a["sampleRate"]), channels=int(a["channels"]),
-        duration=float(a["duration"])),
+        duration=float(a["duration"]), wait=a.get("wait", True)),
+    "callkit.reset": lambda sim, a: sim.callkit.reset(),
     "capture.start": lambda sim, a: sim.capture.start(
         automatically_configures_session=a["automaticallyConfiguresApplicationAudioSession"],
         mix_with_others=a["configuresApplicationAudioSessionToMixWithOthers"]),
