@@ -137,12 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
     rules.set_defaults(func=cmd_rules)
 
     # Commands that live in their own modules (each adds its subparser).
-    from routesim.routes.cli import identify as identify_cli, live, render as render_cli, scan as scan_cli
+    from routesim.routes.cli import identify as identify_cli, live, record as record_cli, render as render_cli, \
+        scan as scan_cli
 
     live.add_live_commands(sub)  # devices, watch, fake-bluez
     identify_cli.add_command(sub)
     scan_cli.add_command(sub)
     render_cli.add_command(sub)
+    record_cli.add_commands(sub)  # record, replay
     return parser
 
 
