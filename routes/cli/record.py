@@ -178,8 +178,29 @@ def _write(args: argparse.Namespace, out: Path, session: Any, where: str, starte
 
 
 # ------------------------------------------------------------------------------------------------ replay
+def _load(paths: list[str], catalog: Any, err: Any) -> tuple[list[Any], int]:
+    """Every scenario in the files and folders given; a file that does not load is one line on ``err``."""
+    from routesim.routes.scenario.loader import iter_scenario_files, load_path
+    from routesim.routes.scenario.model import ScenarioError
+
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        err.write(f"routesim: no such file or directory: {', '.join(missing)}\n")
+        return [], 2
+    scenarios, status = [], 0
+    for f in iter_scenario_files(paths):
+        try:
+            scenarios.extend(load_path(f, catalog.ids()))
+        except ScenarioError as e:
+            err.write(f"{e}\n")
+            status = 2
+    if not scenarios and not status:
+        err.write(f"routesim: no *.scenario.yaml files under {', '.join(paths)}\n")
+        status = 2
+    return scenarios, status
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
-    from routesim.routes.cli.main import _load
     from routesim.routes.scenario.runner import run_scenario
 
     catalog = catalog_for(args)
