@@ -175,14 +175,21 @@ class BluezLinkFacts:
     """:class:`LinkFactSource` on a running :class:`~routesim.bt.bluez.BluezBackend`; with ``pactl``
     (default: used when installed and a server answers) the audio server's word comes first."""
 
-    def __init__(self, backend: Any, pactl: str | None = "pactl"):
+    def __init__(self, backend: Any, pactl: str | None = "pactl", every: float = 1.0):
         self.backend = backend
         self.pactl = pactl
+        self.every = every  # seconds between two pactl runs, however often refresh is awaited
         self._server: dict[str, dict[str, Any]] = {}
+        self._asked: float | None = None
 
     async def refresh(self) -> None:
-        if self.pactl and self.backend.live:  # the fake's card profiles come over D-Bus already
-            self._server = await read_pactl(self.pactl) or {}
+        if not self.pactl or not self.backend.live:  # the fake's card profiles come over D-Bus already
+            return
+        now = self.backend.clock.now()
+        if self._asked is not None and now - self._asked < self.every:
+            return
+        self._asked = now
+        self._server = await read_pactl(self.pactl) or {}
 
     def facts(self, address: str) -> LinkFacts:
         address = address.upper()

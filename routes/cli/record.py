@@ -116,6 +116,8 @@ async def _record(args: argparse.Namespace, out: Path) -> int:
         rig = Rig(bus, apply=args.apply, adverts=args.adverts, platform=args.platform)
     except ValueError as exc:
         return _fail(str(exc))
+    if args.adverts:
+        os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = rig.bus  # bleak reads the bus only from here
     session = RecordingSession(rig, BluezLinkFacts(rig.backend, pactl=None if args.no_pactl else "pactl"),
                                Moment, out=say)
     session.subscribe()
