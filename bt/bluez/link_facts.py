@@ -10,8 +10,10 @@ Three sources, best first:
 - BlueZ's ``MediaTransport1`` (``Codec`` and ``Configuration``: the A2DP codec and its sampling rate).
 
 :class:`LinkFactSource` is the one interface a recorder reads; :class:`BluezLinkFacts` implements it
-on a backend. Sampling-rate bits follow BlueZ's ``a2dp-codecs.h`` [DOC]; PipeWire's names (card
-``bluez_card.AA_BB_…``, ``api.bluez5.codec`` with underscores) follow bluez-and-airpods §3 [DOC].
+on a backend. Sampling-rate bits follow BlueZ's ``a2dp-codecs.h`` (``bluez-a2dp-codecs`` [DOC]); PipeWire's
+names (card ``bluez_card.AA_BB_…``, profile names, ``api.bluez5.codec`` with underscores) follow its bluez5
+plugin (``pw-bluez5`` [DOC]); the JSON output is ``pactl --format=json`` (``pactl-json`` [DOC]). Keys:
+docs/sources.md.
 """
 from __future__ import annotations
 

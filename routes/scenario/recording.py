@@ -43,10 +43,10 @@ SCALAR_STEPS = {
 }
 BARE_STEPS = frozenset({"player.play", "player.stop", "engine.start", "engine.stop", "engine.removeTap",
                         "capture.stop"})
-# A notification later than this after the step before it came from a timer: it gets its own wait.
+# A notification later than this after the step before it came from a timer: it gets its own wait [INF].
 DELAYED = 0.05
 # The rig's facts are written at an expect only when the rig had this long before the next step: a link
-# still switching (the model asked, the audio server is on its way) is not a fact worth keeping.
+# still switching (the model asked, the audio server is on its way) is not a fact worth keeping [INF].
 SETTLE = 0.25
 # Waits are written in whole milliseconds, rounded up so that the virtual clock never runs behind the
 # real one at a step (a timer that fired before a step on the rig fires before it on replay too).
