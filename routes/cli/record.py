@@ -137,7 +137,7 @@ async def _record(args: argparse.Namespace, out: Path) -> int:
         print(f"recording {where} on {rig.bus} into {out}; "
               + (f"{args.seconds:g} s" if args.seconds else "Ctrl-C ends and writes the file"), flush=True)
         if args.seconds:
-            await asyncio.sleep(args.seconds)
+            await rig.phone.clock.sleep(args.seconds)
         else:
             await asyncio.Event().wait()
     except asyncio.CancelledError:

@@ -38,7 +38,8 @@ class RecordingSession:
         self._group_facts: dict[str, dict[str, Any]] = {}
         self._unsubscribe: Callable[[], None] | None = None
         self._ticker: asyncio.Task[Any] | None = None
-        self._handles: list[asyncio.TimerHandle] = []
+        self.clock = rig.phone.clock  # the rig's wall clock: the one source of time
+        self._handles: list[Any] = []
 
     # ------------------------------------------------------------------ lifecycle
     def subscribe(self) -> None:
@@ -50,9 +51,8 @@ class RecordingSession:
         await self._refresh()
         self._ticker = asyncio.ensure_future(self._tick())
         if call_at is not None:
-            loop = asyncio.get_running_loop()
-            self._handles.append(loop.call_later(call_at, self._call, "start_call"))
-            self._handles.append(loop.call_later(call_at + call_length, self._call, "end"))
+            self._handles.append(self.clock.call_later(call_at, lambda: self._call("start_call")))
+            self._handles.append(self.clock.call_later(call_at + call_length, lambda: self._call("end")))
 
     async def stop(self) -> None:
         for handle in self._handles:
@@ -85,7 +85,7 @@ class RecordingSession:
 
     async def _tick(self) -> None:
         while True:
-            await asyncio.sleep(self.tick)
+            await self.clock.sleep(self.tick)
             try:
                 await self._refresh()
             except Exception as exc:  # pactl hiccups must not end the recording
