@@ -344,3 +344,67 @@ def test_the_recordings_come_with_the_package():
 
     folder = resources.files("routesim.fixtures") / "recordings" / "airpods-pro-2"
     assert sorted(p.name for p in folder.iterdir() if p.name.endswith(".scenario.yaml")) == [p.name for p in BUNDLED]
+
+
+# ---------------------------------------------------------------------------------------------- the writer
+def _capture(*moments):
+    from routesim.events import AccessoryInfo
+    from routesim.routes.scenario.recording import Capture
+
+    info = AccessoryInfo("AA:BB:CC:DD:EE:01", "airpods-pro-2", "Kim's AirPods Pro", "AA:BB:CC:DD:EE:01", "D408")
+    return Capture(list(moments), {info.key: info}, "ios-26.0", "in a test")
+
+
+def _moment(kind, time, name, args=None, data=None, facts=None):
+    from routesim.routes.phone.ports import SPEAKER, Route
+    from routesim.routes.scenario.recording import Moment
+
+    return Moment(kind, time, name, args or {}, Route((), (SPEAKER,)), data, facts or {})
+
+
+def _note(name, time, **fields):
+    from routesim.routes.phone.notifications import Notification
+
+    return _moment("notification", time, name, data=Notification(name, fields, time))
+
+
+A2DP = {"AA:BB:CC:DD:EE:01": {"profile": "a2dp", "codec": "aac"}}
+CATEGORY = ("action", 0.0001, "session.setCategory", {"category": "playback", "mode": "default", "options": []})
+
+# (what the rule is, the moments, lines the file must hold in this order, lines it must not hold)
+WRITER_ROWS = [
+    ("the story starts at its first step; waits are whole ms rounded up",
+     [_moment(*CATEGORY), _moment("event", 0.5003, "connect", {"accessory": "AA:BB:CC:DD:EE:01"})],
+     ["  - session.setCategory: playback", "  - wait: 501ms", "  - connect: airpods-pro-2"], ["  - wait: 1ms"]),
+    ("a late notification came from a timer: its own wait and expect",
+     [_moment(*CATEGORY), _note("didActivate", 0.0002), _note("engineConfigurationChange", 0.4)],
+     ["        - didActivate", "  - wait: 400ms", "        - engineConfigurationChange"], []),
+    ("a step the rig's phone refused is kept as a comment",
+     [_moment(*CATEGORY), _moment("event", 1.0, "connect", {"accessory": "AA:BB:CC:DD:EE:01"}),
+      _moment("error", 1.0, "connect", {"error": "already connected"})],
+     ["  # on the rig: connect: airpods-pro-2 was not applied (already connected)"], ["  - connect: airpods-pro-2"]),
+    ("the rig's facts are written once the rig had time to settle",
+     [_moment(*CATEGORY), _moment("event", 1.0, "profile", {"accessory": "AA:BB:CC:DD:EE:01", "profile": "a2dp"},
+                                  facts=A2DP), _moment("event", 2.0, "disconnect", {"accessory": "AA:BB:CC:DD:EE:01"})],
+     ["  - profile: {accessory: airpods-pro-2, profile: a2dp}", "      rig: {airpods-pro-2: {profile: a2dp, codec: aac}}",
+      "  - disconnect: airpods-pro-2"], []),
+    ("the rig's facts are left out while it is still switching",
+     [_moment(*CATEGORY), _moment("action", 1.0, "callkit.startCall", {"call": "c1", "fulfillAfter": 0.0},
+                                  facts=A2DP), _moment("event", 1.05, "profile", {"accessory": "AA:BB:CC:DD:EE:01", "profile": "hfp"})],
+     ["  - callkit.startCall: c1"], ["      rig: {airpods-pro-2: {profile: a2dp, codec: aac}}"]),
+    ("a firmware string the catalog cannot compare becomes a comment",
+     [_moment(*CATEGORY)], ["  # firmware D408: a Device ID version the quirk ranges cannot compare"], ["firmware: D408"]),
+]
+
+
+@pytest.mark.parametrize("rule, moments, holds, lacks", WRITER_ROWS, ids=[r[0] for r in WRITER_ROWS])
+def test_the_writer_turns_timeline_entries_into_steps(rule, moments, holds, lacks):
+    from routesim.routes.scenario.recording import write_capture
+
+    text = write_capture(_capture(*moments), title="t", firmware_ok=lambda info: False)
+    lines = text.split("\n")
+    positions = [next((i for i, l in enumerate(lines) if l.startswith(h) or h.startswith("  #") and h.strip() in l), None)
+                 for h in holds]
+    assert None not in positions and positions == sorted(positions), text
+    assert not [l for l in lacks if any(line.startswith(l) for line in lines)], text
+    load_text(text, "w.scenario.yaml", CATALOG.ids())  # what the writer writes always loads
