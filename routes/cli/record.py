@@ -241,7 +241,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def regression_message(result: Any, res: Any, check: Any) -> str:
     """``FILE:LINE: after `rename: {...}` (line N): route: expected …, got …`` — the expect that failed and
     the step it follows."""
-    from routesim.routes.scenario.report import _actual, _expected, _fmt_arg
+    import json
+
+    from routesim.routes.scenario.expectations import _plain
+    from routesim.routes.scenario.report import _fmt_arg
+
+    def shown(value: Any) -> str:  # names keep their apostrophes: "Kim’s AirPods", not "Kim\u2019s"
+        return json.dumps(_plain(value), default=str, ensure_ascii=False)
 
     before = None
     for other in result.steps:
@@ -251,8 +257,8 @@ def regression_message(result: Any, res: Any, check: Any) -> str:
             before = other
     after = f"after `{before.step.op} {_fmt_arg(before.step.arg)}`".rstrip() + f" (line {before.step.line})" \
         if before else "before the first step"
-    return (f"{result.scenario.file}:{res.step.line}: {after}: {check.key}: expected {_expected(check)}, "
-            f"got {_actual(check)}{'  (' + check.message + ')' if check.message else ''}")
+    return (f"{result.scenario.file}:{res.step.line}: {after}: {check.key}: expected {shown(check.expected)}, "
+            f"got {shown(check.actual)}{'  (' + check.message + ')' if check.message else ''}")
 
 
 def drift_table(result: Any, compared: int) -> str:
