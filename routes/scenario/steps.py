@@ -68,6 +68,10 @@ STEPS: dict[str, Schema] = {
     "ears": Record({"accessory": req(ACCESSORY), "left": EAR, "right": EAR,
                     "case": opt(Nullable(Choice("open", "closed")), None)}, check=_ears, post=_ears_shape),
     "worn": Record({"accessory": req(ACCESSORY), "worn": req(Bool())}),  # Addition: head detection
+    # addition: the rig changed the device's link (its audio server switched the card profile), as a
+    # recording writes it; the phone model hears it as an accessory event
+    "profile": Record({"accessory": req(ACCESSORY), "profile": req(Choice("a2dp", "hfp", "none")),
+                       "codec": opt(Nullable(Text("a codec name (sbc, aac, msbc, ...)", one_line=True)), None)}),
     "pickRoute": Ref("accessory", "accessories", builtins=("speaker", "receiver")),
     "app": Choice("background", "foreground"),
     "others.play": OTHER,

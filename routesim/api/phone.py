@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterable, Literal, Mapping, TypeVar
 
 from routesim.bt.virtual import VirtualAccessories
 from routesim.clock import Clock, VirtualClock
-from routesim.events import AccessoryEvent, AccessoryInfo
+from routesim.events import AccessoryEvent, AccessoryInfo, ProfileChanged
 from routesim.profiles.catalog import Catalog, default_catalog
 from routesim.profiles.platform import Platform
 from routesim.routes.live.manager import RouteManager
@@ -207,6 +207,12 @@ class Phone:
     def worn(self, accessory: str, worn: bool) -> None:
         """Over-ear headphones put on or taken off (head detection; see the ``worn`` step)."""
         self.dispatch(self._virtual(accessory).worn(accessory, bool(worn)))
+    def link_changed(self, accessory: str, profile: Literal["a2dp", "hfp", "none"], codec: str | None = None) -> None:
+        """The rig changed the accessory's link: its audio server switched the card to ``profile``
+        (the ``profile`` step; BlueZ and the audio server send the same event on a rig)."""
+        if accessory not in self.model.accessories:
+            raise StepError(f"no accessory {accessory!r}; known: {', '.join(self.model.accessories) or 'none'}")
+        self.dispatch(ProfileChanged(accessory, profile, codec))
 
     def _virtual(self, key: str) -> VirtualAccessories:
         if key not in self.virtual.devices:
