@@ -1,13 +1,13 @@
 """The A2DP side of a virtual headset: what its stream endpoints offer, and what it hears on a transport.
 
 Capabilities are the A2DP codec information elements of the A2DP specification (byte layouts as in
-BlueZ's and PipeWire's ``a2dp-codecs.h`` / ``a2dp-codec-caps.h``): a sink that accepts every SBC mode,
+PipeWire's ``a2dp-codec-caps.h``) [DEV A2DP-spec, PipeWire-bluez5]: a sink that accepts every SBC mode,
 AAC LC at 44.1/48 kHz. What arrives on an acquired transport is decoded as far as counting goes: the
-RTP header (RFC 3550), the one-byte A2DP media payload header with its frame count (A2DP spec §4.3.4),
+RTP header [DEV RFC3550], the one-byte A2DP media payload header with its frame count [DEV A2DP-spec],
 then each SBC frame header (sync word 0x9C, sampling rate, blocks, channel mode, subbands, bitpool) and
 its length, so a frame is counted only when its header is real and the lengths add up. The frame's
-scale factors (4 bits per subband and channel, after the join bits in joint stereo; SBC spec, A2DP
-appendix B) tell sound from digital silence: silence has every scale factor 0, a tone does not. That
+scale factors (4 bits per subband and channel, after the join bits in joint stereo; the SBC appendix
+of the A2DP-spec) tell sound from digital silence: silence has every scale factor 0, a tone does not. That
 is how a test tells the frames of a tone from the silence a source keeps sending before it suspends.
 """
 from __future__ import annotations

@@ -4,11 +4,11 @@ It talks Bluetooth to whatever owns ``org.bluez`` on the private system bus it i
 bluetoothd), and keeps everything else to itself: its own session bus, ``XDG_RUNTIME_DIR``, config,
 state and home directories, so it never touches the host's audio server or the host's saved state.
 
-Start order and settings from a recorded trial with Debian 12's pipewire 0.3.65 and wireplumber 0.4.13
-[INF, observed]: pipewire, then wireplumber (the bluez5 plugin runs inside it), then pipewire-pulse (so
-that ``pactl`` has a server). WirePlumber 0.4's Bluetooth monitor waits for a logind seat; without one it
-must be told not to (``with-logind = false``). A fresh state directory per stack: saved state can make a
-card start in profile ``off``.
+Start order and settings as observed with Debian 12's pipewire 0.3.65 and wireplumber 0.4.13 [INF]:
+pipewire, then wireplumber (the bluez5 plugin runs inside it), then pipewire-pulse (so that ``pactl``
+has a server). WirePlumber 0.4's Bluetooth monitor waits for a logind seat; without one it must be told
+not to (``with-logind = false``) [DEV WirePlumber-0.4]. A fresh state directory per stack: saved state can
+make a card start in profile ``off``.
 """
 from __future__ import annotations
 

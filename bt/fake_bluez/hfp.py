@@ -1,15 +1,15 @@
 """The hands-free (HF) side of an HFP service-level connection, spoken by a virtual headset over the
 stream socket that the fake bluetoothd hands to the audio gateway (``Profile1.NewConnection``).
 
-The order of the exchange is the Hands-Free Profile specification's (HFP 1.8 §4.2.1, "Service Level
-Connection Establishment") [DOC]: supported features (``AT+BRSF``), the codecs the headset has
+The order of the exchange is the Hands-Free Profile specification's (§4.2.1, "Service Level Connection
+Establishment") [DEV HFP-spec]: supported features (``AT+BRSF``), the codecs the headset has
 (``AT+BAC``, only when both sides support codec negotiation), the indicators (``AT+CIND=?``, then their
 values ``AT+CIND?``), event reporting (``AT+CMER``); then, only when both sides support them, call
 hold (``AT+CHLD=?``) and HF indicators (``AT+BIND``). The link is up after the last of these. After
 that the gateway may pick a codec (``+BCS: n``, §4.11.3): the HF confirms with ``AT+BCS=n`` if it has
-that codec, or lists its codecs again (``AT+BAC``) if not. Feature bits are the spec's (HFP 1.8 §4.34.1,
-the ``AT+BRSF`` / ``+BRSF`` tables). Codec IDs: CVSD 1, mSBC 2, LC3-SWB 3 [DOC]; Apple's LC3 24 kHz 127
-[DEV] (PipeWire's ``hfp-codec-lc3-a127``).
+that codec, or lists its codecs again (``AT+BAC``) if not. Feature bits are the spec's (the ``AT+BRSF`` /
+``+BRSF`` tables). Codec IDs: CVSD 1, mSBC 2, LC3-SWB 3 [DEV HFP-spec]; Apple's LC3 24 kHz 127
+[DEV PipeWire-64f2f38ec].
 
 Which codecs and features a headset has comes from the model catalog, never from code.
 """
@@ -24,13 +24,13 @@ from typing import Callable, Sequence
 HFP_CODEC_IDS = {"cvsd": 1, "msbc": 2, "lc3-swb": 3, "lc3-a127": 127}
 HFP_CODEC_NAMES = {v: k for k, v in HFP_CODEC_IDS.items()}
 
-# AT+BRSF (features of the HF) and +BRSF (features of the AG): bit numbers from HFP 1.8 §4.34.1
+# AT+BRSF (features of the HF) and +BRSF (features of the AG): bit numbers from the HFP-spec tables
 HF_ECNR, HF_3WAY, HF_CLIP, HF_VOICE_RECOGNITION, HF_REMOTE_VOLUME = 1 << 0, 1 << 1, 1 << 2, 1 << 3, 1 << 4
 HF_ENHANCED_CALL_STATUS, HF_ENHANCED_CALL_CONTROL, HF_CODEC_NEGOTIATION = 1 << 5, 1 << 6, 1 << 7
 HF_INDICATORS, HF_ESCO_S4 = 1 << 8, 1 << 9
 AG_3WAY, AG_CODEC_NEGOTIATION, AG_HF_INDICATORS = 1 << 0, 1 << 9, 1 << 10
 
-# The HF indicators a headset may report (HFP 1.8 §4.36): enhanced safety 1, battery level 2.
+# The HF indicators a headset may report (HFP-spec, Bluetooth SIG assigned numbers): enhanced safety 1, battery level 2.
 HF_INDICATOR_IDS = (1, 2)
 
 

@@ -1,8 +1,8 @@
 """What the fake bluetoothd does for an audio server (PipeWire's bluez5 plugin, or anything speaking
 the same D-Bus API): registrations, A2DP stream configuration, transports, and HFP connections.
 
-As bluetoothd does it (bluez-and-airpods §1.6–§1.7, §3; BlueZ ``doc/org.bluez.Media.rst``,
-``org.bluez.MediaEndpoint.rst``, ``org.bluez.MediaTransport.rst``, ``org.bluez.ProfileManager.rst``) [DOC]:
+As bluetoothd does it [DEV BlueZ-Media1, BlueZ-MediaTransport1], and as PipeWire's bluez5 plugin expects
+it [DEV PipeWire-bluez5]; "observed" marks what a run with Debian 12's PipeWire 0.3.65 showed [INF]:
 
 - ``Media1.RegisterApplication(o, a{sv})`` on the adapter: bluetoothd reads the application's
   ``GetManagedObjects`` for its ``MediaEndpoint1`` objects, then replies; ``RegisterEndpoint(o, a{sv})``
@@ -13,7 +13,7 @@ As bluetoothd does it (bluez-and-airpods §1.6–§1.7, §3; BlueZ ``doc/org.blu
   endpoint with that codec whose ``SelectConfiguration(ay)`` accepts the headset's capabilities gets a
   new ``MediaTransport1`` (``…/sepN/fdM``) through ``SetConfiguration(o, a{sv})``; the transport's
   ``UUID`` is the local endpoint's (A2DP Source ``0000110a``: with ``0000110b`` PipeWire only offers an
-  audio-gateway profile [INF, observed]). ``SetConfiguration`` on a remote endpoint (``sepN``) switches
+  audio-gateway profile, observed). ``SetConfiguration`` on a remote endpoint (``sepN``) switches
   codec: the old transport is cleared (``ClearConfiguration``), a new one configured.
 - ``Acquire``/``TryAcquire`` return ``(h fd, q read MTU, q write MTU)`` on a ``SOCK_SEQPACKET``
   socketpair whose other end the virtual headset reads (:class:`SbcStream` counts what arrives);

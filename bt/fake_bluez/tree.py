@@ -117,7 +117,7 @@ def desired_tree(fake: FakeState) -> Tree:
     """Everything the fake bluetoothd exports right now. Battery1 exists only while HFP is up (on real
     systems it comes from PipeWire's HFP backend); endpoint and transport only for A2DP, never HFP.
     ``/org/bluez`` carries the profile and agent managers and the adapter ``Media1``, as bluetoothd's
-    do: PipeWire starts its HFP backend only when it sees ``ProfileManager1`` there [INF, observed]."""
+    do: PipeWire starts its HFP backend only when it sees ``ProfileManager1`` there [DEV PipeWire-bluez5]."""
     tree: Tree = {
         "/org/bluez": {AGENT_MANAGER: {}, PROFILE_MANAGER: {}},
         fake.adapter_path: {ADAPTER: adapter_properties(fake), MEDIA: {}},
