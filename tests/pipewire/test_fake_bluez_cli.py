@@ -34,10 +34,10 @@ async def test_fake_bluez_with_pipewire_makes_a_card_and_stops_cleanly(audio_bus
             pactl = await asyncio.create_subprocess_exec(
                 "pactl", "list", "cards", env=client_env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
             out, _ = await pactl.communicate()
-            return parse_pactl_cards(out.decode()).get("bluez_card.AA_BB_CC_DD_EE_01")
+            card = parse_pactl_cards(out.decode()).get("bluez_card.AA_BB_CC_DD_EE_01")
+            return card if card is not None and (card.active_profile or "").startswith("a2dp-sink") else None
 
-        card = await poll("the virtual AirPods' card", cards)
-        assert card.active_profile.startswith("a2dp-sink")
+        await poll("the virtual AirPods' card, in A2DP", cards)
     finally:
         if proc.returncode is None:
             proc.send_signal(signal.SIGINT)
