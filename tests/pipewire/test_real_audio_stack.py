@@ -89,6 +89,17 @@ async def test_a_tone_delivers_the_sbc_frames_its_length_implies(audio_rig: Audi
     assert (stream.first.rate, stream.first.mode) == (48000, "joint")
 
 
+async def test_sink_volume_reaches_the_transport(audio_rig: AudioRig):
+    """PipeWire writes the sink's volume to ``MediaTransport1.Volume`` (A2DP absolute volume, 0..127)."""
+    dev = await audio_rig.connect(pods(audio_rig))
+    await audio_rig.set_profile(PODS, "a2dp-sink")
+    await audio_rig.play(PODS, 0.05)
+    await audio_rig.stack.apactl("set-sink-volume", audio_rig.sink(PODS), "50%")
+    volume = lambda: audio_rig.fake._tree[dev.transport_path][TRANSPORT]["Volume"].value  # noqa: E731
+    await poll("the transport's Volume near half of 127", lambda: 60 <= volume() <= 67)
+    assert any(c[2] == "Set" and c[3][1] == "Volume" for c in audio_rig.fake.calls if c[0] == dev.transport_path)
+
+
 async def test_service_level_connection_runs_in_hfp_order_with_the_models_codecs(audio_rig: AudioRig):
     model = audio_rig.catalog.get(MODEL)
     dev = await audio_rig.connect(pods(audio_rig))
