@@ -113,8 +113,8 @@ class FakeBluez(ScriptedControls, BluezMethods, AudioServerHost, PipeWireStandIn
     async def stop(self) -> None:
         for task in list(self._tasks):
             task.cancel()
+        self._online = False  # clients see the name go, not each link (as when bluetoothd exits)
         self._forget_audio_server()  # registrations, sockets and HFP links belong to this process
-        self._online = False
         bus, self._bus = self._bus, None
         self._tree = {}
         await disconnect(bus)
