@@ -221,10 +221,13 @@ async def test_bluetoothd_restart_the_card_follows(audio_rig: AudioRig):
 async def test_stopping_the_stack_leaves_nothing_running(audio_bus, audio_fake):
     stack = AudioStack(audio_bus.address)
     await asyncio.to_thread(stack.start)
+    await poll("the audio server to register", lambda: audio_fake.audio_server)
     runtime = stack.env["XDG_RUNTIME_DIR"]
     assert sorted(stack.running()) == ["pipewire", "pipewire-pulse", "wireplumber"]
     await asyncio.to_thread(stack.stop)
     assert stack.running() == []
+    # the fake bluetoothd saw the audio server leave the bus and dropped its registrations
+    await poll("the registrations to go", lambda: not audio_fake.audio_server)
     # no process anywhere still lives in that stack's world (children included)
     left = [p.name for p in Path("/proc").iterdir() if p.name.isdigit() and _environ_has(p, runtime)]
     assert left == [], f"processes left with XDG_RUNTIME_DIR={runtime}: {left}"
