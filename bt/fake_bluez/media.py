@@ -36,9 +36,9 @@ from typing import Any, Coroutine
 
 from dbus_fast import DBusError, Message, MessageFlag, MessageType, Variant
 
-from routesim.bt.bluez.constants import A2DP_SOURCE, ENDPOINT, HFP_AG, HFP_UUIDS, HSP_AG, TRANSPORT
+from routesim.bt.bluez.constants import A2DP_SOURCE, ENDPOINT, HFP_AG, HFP_HF, HSP_AG, HSP_HS, HSP_HS_ALT, TRANSPORT
 
-from routesim.bt.fake_bluez.a2dp import SbcStream, codec_byte, matches, sink_capabilities
+from routesim.bt.fake_bluez.a2dp import SbcStream, matches, sink_capabilities
 from routesim.bt.fake_bluez.device import FakeDevice
 from routesim.bt.fake_bluez.hfp import HandsFree
 from routesim.bt.fake_bluez.interfaces import AGENT_MANAGER, MEDIA, PROFILE, PROFILE_MANAGER
@@ -51,7 +51,7 @@ ERR = "org.bluez.Error."
 # L2CAP MTU of the A2DP media channel handed out with the transport fd (what PipeWire got in the trial).
 A2DP_MTU = 895
 # Remote role (the headset's Device1.UUIDs) -> the local role a profile must be registered for.
-LOCAL_ROLE = {u: (HSP_AG if "1108" in u or "1131" in u else HFP_AG) for u in HFP_UUIDS}
+LOCAL_ROLE = {HFP_HF: HFP_AG, HSP_HS: HSP_AG, HSP_HS_ALT: HSP_AG}
 CALL_TIMEOUT = 10.0
 
 

@@ -24,7 +24,7 @@ from routesim.bt.bluez.constants import (
     TRANSPORT,
 )
 
-from routesim.bt.fake_bluez.a2dp import SbcStream, codec_byte, matches, sink_capabilities
+from routesim.bt.fake_bluez.a2dp import codec_byte as a2dp_codec_byte, sink_capabilities
 from routesim.bt.fake_bluez.device import FakeDevice, codec_config
 from routesim.bt.fake_bluez.interfaces import AGENT_MANAGER, MEDIA, PROFILE_MANAGER, Tree
 
@@ -174,7 +174,7 @@ def audio_server_endpoints(dev: FakeDevice) -> Tree:
         tree[f"{dev.path}/sep{index}"] = {
             ENDPOINT: {
                 "UUID": Variant("s", A2DP_SINK),
-                "Codec": Variant("y", codec_byte(codec)),
+                "Codec": Variant("y", a2dp_codec_byte(codec)),
                 "Capabilities": Variant("ay", sink_capabilities(codec)),
                 "Device": Variant("o", dev.path),
                 "DelayReporting": Variant("b", True),
