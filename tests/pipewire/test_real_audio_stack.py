@@ -16,6 +16,7 @@ from routesim.bt.bluez.constants import A2DP_SOURCE, TRANSPORT
 from routesim.bt.fake_bluez.a2dp import matches
 from routesim.bt.fake_bluez.audio_stack import AudioStack
 from routesim.bt.fake_bluez.hfp import HF_CODEC_NEGOTIATION
+from routesim.bt.fake_bluez.media import A2DP_MTU
 
 from tests.pipewire.rig import NOT_RUN_HERE, AudioRig, poll
 
@@ -239,3 +240,39 @@ def _environ_has(proc: Path, value: str) -> bool:
         return value.encode() in (proc / "environ").read_bytes()
     except OSError:
         return False
+
+
+async def test_transport_acquire_rules_for_other_clients(audio_rig: AudioRig):
+    """``TryAcquire`` only while ``pending``; ``Acquire`` gives a socket and the MTUs; only the owner may
+    ``Release`` (BlueZ-MediaTransport1). The card is off, so PipeWire leaves the transport alone."""
+    import socket
+
+    from dbus_fast import BusType, Message, MessageType
+    from dbus_fast.aio import MessageBus
+
+    dev = await audio_rig.connect(pods(audio_rig))
+    await audio_rig.set_profile(PODS, "off")
+    await poll("the transport idle", lambda: dev.transport_state == "idle" and dev.a2dp_link.owner is None)
+    buses = [await MessageBus(bus_address=audio_rig.stack.system_bus, bus_type=BusType.SYSTEM,
+                              negotiate_unix_fd=True).connect() for _ in range(2)]
+    try:
+        def call(bus, member):
+            return bus.call(Message(destination="org.bluez", path=dev.transport_path, interface=TRANSPORT,
+                                    member=member))
+
+        reply = await call(buses[0], "TryAcquire")
+        assert (reply.message_type, reply.error_name) == (MessageType.ERROR, "org.bluez.Error.NotAvailable")
+        reply = await call(buses[0], "Acquire")
+        assert reply.message_type is MessageType.METHOD_RETURN and reply.signature == "hqq"
+        sock = socket.socket(fileno=reply.unix_fds[reply.body[0]])
+        assert sock.type == socket.SOCK_SEQPACKET and reply.body[1:] == [A2DP_MTU, A2DP_MTU]
+        await poll("the transport active", lambda: dev.transport_state == "active")
+        reply = await call(buses[1], "Release")
+        assert reply.error_name == "org.bluez.Error.NotAuthorized"
+        reply = await call(buses[0], "Release")
+        assert reply.message_type is MessageType.METHOD_RETURN
+        await poll("the transport idle again", lambda: dev.transport_state == "idle")
+        sock.close()
+    finally:
+        for bus in buses:
+            bus.disconnect()
