@@ -3,7 +3,6 @@ older ``Media1.RegisterEndpoint`` path, the order of the endpoint calls, what ``
 carries, and ``ClearConfiguration`` on disconnect [DEV BlueZ-Media1, BlueZ-MediaTransport1]."""
 from __future__ import annotations
 
-
 import pytest
 from dbus_fast import BusType, Message, MessageType, Variant
 from dbus_fast.aio import MessageBus
