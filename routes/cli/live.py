@@ -71,6 +71,9 @@ def add_live_commands(subparsers: Any) -> None:
                       help="script a demo: connect, battery, switch to HFP and back, rename, disconnect (loops)")
     fake.add_argument("--step", type=float, default=2.0, metavar="SECONDS", help="seconds between demo steps")
     fake.add_argument("--watch", action="store_true", help="also print the events a backend sees on the fake bus")
+    fake.add_argument("--pipewire", action="store_true",
+                      help="also run the real audio stack (PipeWire, WirePlumber, pipewire-pulse) on the fake, with "
+                           "directories of its own; prints the PULSE_SERVER line for pactl in other shells")
     fake.set_defaults(func=cmd_fake_bluez)
 
 
@@ -237,8 +240,13 @@ async def fake_bluez(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     fake = FakeBluez(address, clock=WallClock())
     watcher: asyncio.Task[Any] | None = None
+    stack: Any = None
     try:
         await fake.start()
+        if getattr(args, "pipewire", False):
+            stack = await _start_audio_stack(fake, address)
+            if stack is None:
+                return 1
         addresses = []
         for n, model in enumerate(chosen):
             addr = f"AA:BB:CC:DD:EE:{n + 1:02X}"
@@ -248,13 +256,16 @@ async def fake_bluez(args: argparse.Namespace) -> int:
                 fake.add_advert(f"5E:00:00:00:00:{n + 1:02X}", {APPLE: proximity_pairing(model.product_id, left=80, right=80, case=60)})
             addresses.append((addr, name, model.id))
         print(f"export DBUS_SYSTEM_BUS_ADDRESS={address}", flush=True)
+        if stack is not None:
+            print(f"export PULSE_SERVER={stack.env['PULSE_SERVER']} PIPEWIRE_RUNTIME_DIR={stack.env['PIPEWIRE_RUNTIME_DIR']}",
+                  flush=True)
         for addr, name, mid in addresses:
             print(f"# {addr}  {name!r}  ({mid})", flush=True)
         print("# in another shell, set that variable and run routesim devices / routesim watch; Ctrl-C stops", flush=True)
         if args.watch:
             watcher = asyncio.ensure_future(watch(address, out=lambda s: print("  " + s, flush=True)))
         if args.demo:
-            await _demo(fake, [a for a, _, _ in addresses], args.step)
+            await _demo(fake, [a for a, _, _ in addresses], args.step, stack)
         else:
             await asyncio.Event().wait()
     finally:
@@ -262,13 +273,32 @@ async def fake_bluez(args: argparse.Namespace) -> int:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await watcher
+        if stack is not None:
+            await asyncio.to_thread(stack.stop)
         await fake.stop()
         bus.close()
     return 0
 
 
-async def _demo(fake: Any, addresses: list[str], step: float) -> None:
-    """Loop: connect, battery drop, HFP (a call), back to A2DP, rename from the phone, disconnect."""
+async def _start_audio_stack(fake: Any, address: str) -> Any:
+    """PipeWire, WirePlumber and pipewire-pulse on the fake's bus, registered with it; None after saying
+    why not."""
+    from routesim.bt.fake_bluez.audio_stack import AudioStack, AudioStackError
+
+    stack = AudioStack(address)
+    try:
+        await asyncio.to_thread(stack.start)  # the fake answers WirePlumber meanwhile
+        await fake.wait_audio(lambda: fake.audio_server, 15)
+    except (AudioStackError, asyncio.TimeoutError) as exc:
+        await asyncio.to_thread(stack.stop)
+        _fail(str(exc) or "the audio server did not register with the fake bluetoothd within 15 s")
+        return None
+    return stack
+
+
+async def _demo(fake: Any, addresses: list[str], step: float, stack: Any = None) -> None:
+    """Loop: connect, battery drop, HFP (a call), back to A2DP, rename from the phone, disconnect. With the
+    real audio stack (``stack``) the profile switches are its card's, made with pactl."""
     from routesim.clock import WallClock
 
     clock = WallClock()
@@ -280,7 +310,11 @@ async def _demo(fake: Any, addresses: list[str], step: float) -> None:
                 ("connect", lambda: fake.connect(addr)),
                 ("battery", lambda: fake.set_battery(addr, max(10, level - 10))),
             ]
-            if dev.accessory.has_hfp and dev.accessory.has_a2dp:
+            if dev.accessory.has_hfp and dev.accessory.has_a2dp and stack is not None:
+                card = "bluez_card." + addr.replace(":", "_")
+                steps += [("switch to HFP", lambda: _pactl_soon(stack, "set-card-profile", card, "headset-head-unit")),
+                          ("back to A2DP", lambda: _pactl_soon(stack, "set-card-profile", card, "a2dp-sink"))]
+            elif dev.accessory.has_hfp and dev.accessory.has_a2dp:
                 steps += [("switch to HFP", lambda: fake.switch_profile(addr, "hfp")),
                           ("back to A2DP", lambda: fake.switch_profile(addr, "a2dp"))]
             steps += [("remote rename", lambda: fake.rename_remote(addr, (dev.name or "Device") + " (renamed)")),
@@ -291,3 +325,19 @@ async def _demo(fake: Any, addresses: list[str], step: float) -> None:
                 print(f"# demo: {label} {addr}", flush=True)
                 action()
         level = max(10, level - 10)
+
+
+def _pactl_soon(stack: Any, *args: str) -> None:
+    """Run pactl without blocking the fake (PipeWire calls it while pactl waits); failures are printed."""
+    async def run() -> None:
+        try:
+            await stack.apactl(*args)
+        except Exception as exc:
+            print(f"# demo: {exc}", flush=True)
+
+    task = asyncio.ensure_future(run())
+    _pending.add(task)  # keep a reference until it is done
+    task.add_done_callback(_pending.discard)
+
+
+_pending: set[asyncio.Task[None]] = set()
