@@ -10,8 +10,10 @@ written ``fact: {value: X, source: "[TAG] reference"}``)::
     profiles:  {supported: [a2dp, hfp, avrcp, le-audio, aap], source}
     a2dp:      {codecs: [aac, sbc], sample_rate: 48000, source}            # iff a2dp is supported
     hfp:       {codecs: [{codec, platform: ">=18", source}, ...], source}   # iff hfp; best first
-    hardware:  {microphones, in_ear_detection, case, battery: [left, right, case] | [single] | [], source}
-    ports:     {output, input, source}                                      # wired, usb and car only
+    hardware:  {microphones, in_ear_detection, case, battery: [left, right, case] | [single] | [],
+                high_quality_recording?: bool, source}
+    ports:     {output, input, input_rate?, source}                         # wired, usb and car only
+    advert:    {worn: status-bit-5 | earcup-bits | null, source}            # optional: how adverts say "worn"
 
 ``_catalog.yaml`` (optional) gives the catalog order: ``order: [id, ...]``; without it files load in name
 order. Quirk files: ``quirks: [{id, effect, params, match: {product_ids, vendor_id, firmware}, platform,
@@ -299,8 +301,9 @@ _GROUPS: dict[str, dict[str, str]] = {  # group -> yaml key -> Model field
     "a2dp": {"codecs": "a2dp_codecs", "sample_rate": "a2dp_sample_rate"},
     "hfp": {"codecs": "hfp_codecs"},
     "hardware": {"microphones": "microphones", "in_ear_detection": "in_ear_detection", "case": "has_case",
-                 "battery": "battery"},
-    "ports": {"output": "output_port", "input": "input_port"},
+                 "battery": "battery", "high_quality_recording": "high_quality_recording"},
+    "ports": {"output": "output_port", "input": "input_port", "input_rate": "input_rate"},
+    "advert": {"worn": "advert_worn"},
 }
 _REQUIRED_GROUPS = ("device", "identity", "profiles", "hardware")
 _REQUIRED_FACTS = {
@@ -311,6 +314,7 @@ _REQUIRED_FACTS = {
     "hfp": ("codecs",),
     "hardware": ("microphones", "in_ear_detection", "case", "battery"),
     "ports": ("output", "input"),
+    "advert": ("worn",),
 }
 
 
@@ -387,10 +391,20 @@ def _fact_checker(group: str, key: str) -> Callable[[_Ctx, Node, str], Any]:
         ("hardware", "in_ear_detection"): _bool,
         ("hardware", "case"): _bool,
         ("hardware", "battery"): lambda c, n, f: tuple(_list(c, n, f, battery_part)),
+        ("hardware", "high_quality_recording"): _bool,
         ("ports", "output"): port("output port type", WIRED_OUTPUT_PORTS, False),
         ("ports", "input"): port("input port type", WIRED_INPUT_PORTS, True),
+        ("advert", "worn"): port("worn rule", continuity.WORN_RULES, True),
+        ("ports", "input_rate"): lambda c, n, f: _input_rate(c, n, f),
     }
     return table[(group, key)]
+
+
+def _input_rate(c: _Ctx, n: Node, f: str) -> int:
+    v = _int(c, n, f, "24000")
+    if v not in (8000, 16000, 24000, 32000, 44100, 48000):
+        c.fail(n, f, f"{v} Hz is not an input rate iOS reports; use 8000, 16000, 24000, 32000, 44100 or 48000")
+    return v
 
 
 def _is_sourced_fact(ctx: _Ctx, node: Node) -> bool:
@@ -546,7 +560,10 @@ def _parse_model(ctx: _Ctx, root: Node, stem: str) -> tuple[Model, dict[str, Nod
         battery=facts["battery"],
         output_port=facts.get("output_port"),
         input_port=facts.get("input_port"),
+        input_rate=facts.get("input_rate"),
+        high_quality_recording=facts.get("high_quality_recording", False),
         advert_model=facts["advert_model"],
+        advert_worn=facts.get("advert_worn"),
         sources=sources,
         origin=ctx.file,
     )

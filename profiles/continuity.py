@@ -14,6 +14,11 @@ from typing import Iterator
 APPLE = 0x004C
 PROXIMITY_PAIRING = 0x07  # furiousMAC apple_vals: "AirPods (Proximity Pairing)"
 PROXIMITY_PAIRING_LENGTH = 0x19  # genuine devices; OpenPods, CAPod, MagicPodsCore filter on 07 19
+CLONE_LENGTH = 0x13  # what clones send: CAPod FakeAirPods*.kt expect 19; MagicPods-Windows#21 logged 07 13 01 02 20
+WORN_RULES = (
+    "status-bit-5",  # status bit 5 set while worn: CAPod AirPodsMax.kt / AirPodsMaxUsbc.kt isBeingWorn
+    "earcup-bits",  # status bit 1 or bit 3 (the two ear-cup sensors): CAPod AirPodsMax2.kt, capod#548
+)
 STATUS_PREFIX = 0x01  # paired/status broadcast; 0x00 is pairing mode with another layout (furiousMAC)
 
 
@@ -78,12 +83,33 @@ def proximity_pairing(payload: bytes | bytearray | memoryview) -> bytes | None:
     return None
 
 
+def proximity_record(payload: bytes | bytearray | memoryview) -> tuple[bytes, bool] | None:
+    """The first proximity-pairing record with prefix 0x01, as ``(record, genuine)``: genuine devices send
+    length 0x19 (27 bytes from the type byte); clones send 0x13 (21 bytes), whose bytes 0-10 follow the
+    genuine layout (capod ``FakeAirPods*.kt`` and their tests) and whose last 10 bytes no source explains.
+    ``None`` when the data hold no such record. Raises :class:`ContinuityError` for any other length, a
+    truncated record or another prefix. Identity (:func:`proximity_pairing`) stays genuine-only."""
+    for tlv in iter_tlvs(payload):
+        if tlv.type != PROXIMITY_PAIRING:
+            continue
+        if len(tlv.value) not in (PROXIMITY_PAIRING_LENGTH, CLONE_LENGTH):
+            raise ContinuityError(
+                f"proximity-pairing record has length 0x{len(tlv.value):02X}; genuine devices send 0x19, clones 0x13"
+            )
+        if tlv.value[0] != STATUS_PREFIX:
+            raise ContinuityError(
+                f"proximity-pairing prefix is 0x{tlv.value[0]:02X}, not 0x01 (0x00 is pairing mode, another layout)"
+            )
+        return tlv.raw, len(tlv.value) == PROXIMITY_PAIRING_LENGTH
+    return None
+
+
 def product_id(record: bytes) -> int:
     """Bytes 3-4 of the proximity-pairing record: the product id, little-endian (wire ``14 20`` is 0x2014)."""
     return record[3] | (record[4] << 8)
 
 
 __all__ = [
-    "APPLE", "PROXIMITY_PAIRING", "PROXIMITY_PAIRING_LENGTH", "STATUS_PREFIX", "ContinuityError", "Tlv",
-    "iter_tlvs", "product_id", "proximity_pairing",
+    "APPLE", "CLONE_LENGTH", "PROXIMITY_PAIRING", "PROXIMITY_PAIRING_LENGTH", "STATUS_PREFIX", "WORN_RULES", "ContinuityError", "Tlv",
+    "iter_tlvs", "product_id", "proximity_pairing", "proximity_record",
 ]

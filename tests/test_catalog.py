@@ -205,7 +205,8 @@ def test_bundled_quirks_lint_clean(catalog):
         ("bluetooth:v004Cp2014dD408", "airpods-pro-2"),  # RDK-modalias, a real Modalias
         ("bluetooth:v004Cp2014d0B21", "airpods-pro-2"),  # the version field is firmware, not a model key
         ("bluetooth:v004cp2014dd408", "airpods-pro-2"),
-        ("bluetooth:v004Cp2016d0001", None),  # Beats Studio Buds+ (gh:maniacx/Bluetooth-Battery-Meter#124): real, not in the catalog
+        ("bluetooth:v004Cp2016d0001", "beats-studio-buds-plus"),  # a real Modalias (gh:maniacx/Bluetooth-Battery-Meter#124)
+        ("bluetooth:v004Cp20FEd0001", None),  # a product number no source gives
         ("usb:v05ACp2014d0100", None),  # USB-IF vendor numbering: not a Bluetooth Device ID
         ("bluetooth:v0075p2014d0100", None),  # another vendor's product 0x2014
         ("bluetooth:v004C", None),
@@ -254,7 +255,11 @@ def test_from_advertisement(catalog, payload, expected):
         ("1F 20", "airpods-max-usbc"), ("0B 20", "powerbeats-pro"), ("12 20", "beats-fit-pro"),
         ("11 20", "beats-studio-buds"), ("06 20", "beats-solo-3"),
         ("20 14", None),  # big-endian misreading (furiousMAC/OpenPods print order)
-        ("2D 20", None),  # AirPods Max 2: real, not in the catalog
+        ("2D 20", "airpods-max-2"), ("1D 20", "powerbeats-pro-2"), ("03 20", "powerbeats-3"),
+        ("0D 20", "powerbeats-4"), ("2F 20", "powerbeats-fit"), ("05 20", "beats-x"), ("10 20", "beats-flex"),
+        ("0C 20", "beats-solo-pro"), ("25 20", "beats-solo-4"), ("26 20", "beats-solo-buds"),
+        ("09 20", "beats-studio-3"), ("17 20", "beats-studio-pro"), ("16 20", "beats-studio-buds-plus"),
+        ("FE 20", None),  # a product number no source gives
     ],
 )
 def test_advert_model_field_per_reference_table(catalog, wire, expected):

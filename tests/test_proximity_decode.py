@@ -109,9 +109,9 @@ def test_a_proximity_record_after_another_message_is_found(catalog):
 
 
 def test_unknown_product_id_decodes_without_a_model(catalog):
-    max2 = EXAMPLE_A[:3] + _hex("2D 20") + EXAMPLE_A[5:]  # AirPods Max 2: real, not in the catalog
-    s = decode_proximity(max2, catalog)
-    assert s.product_id == 0x202D and s.model is None
+    unknown = EXAMPLE_A[:3] + _hex("FE 20") + EXAMPLE_A[5:]  # 0x20FE: a product number no source gives
+    s = decode_proximity(unknown, catalog)
+    assert s.product_id == 0x20FE and s.model is None
     assert s.ears() is None and s.batteries() == (None, None, None)  # no model: nothing to attribute
 
 
@@ -119,7 +119,7 @@ def test_a_model_without_ear_detection_has_no_ears(catalog):
     solo3 = EXAMPLE_A[:3] + _hex("06 20") + EXAMPLE_A[5:]
     s = decode_proximity(solo3, catalog)
     assert s.model_id == "beats-solo-3" and s.ears() is None
-    assert s.batteries() == (None, None, None)  # one battery, its nibble not placed by any listed source
+    assert s.batteries() == (100, None, None)  # one battery: the low nibble (A), as left (capod, openpods)
 
 
 @pytest.mark.parametrize(
@@ -139,7 +139,7 @@ def test_no_proximity_record_is_none(payload, catalog):
     [
         (EXAMPLE_A[:20], "truncated"),
         (EXAMPLE_A[:1], "lone byte"),
-        (_hex("07 13 01 02 20") + bytes(17), "length 0x13, not 0x19 \\(clones send 0x13\\)"),  # gh:steam3d/MagicPods-Windows#21
+        (_hex("07 15 01 02 20") + bytes(18), "length 0x15; genuine devices send 0x19, clones 0x13"),
         (_hex("07 05 01 14 20 2B 9A"), "length 0x05"),
         (EXAMPLE_A[:2] + b"\x00" + EXAMPLE_A[3:], "prefix is 0x00, not 0x01 \\(0x00 is pairing mode"),
         (_hex("10 09 01"), "record type 0x10 at offset 0 says 9 bytes"),  # damaged record before any 0x07
@@ -169,10 +169,11 @@ def test_tlv_walk_is_shared_and_lazy():
 
 
 def test_every_bit_has_a_meaning_and_a_source():
-    status_bits = {b.mask for b in LAYOUT if b.byte == 5}
+    status_bits = {b.mask for b in LAYOUT if b.byte == 5 and b.mask & (b.mask - 1) == 0}  # one-bit rows
     assert status_bits == {0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40}
     assert all({"librepods", "capod", "furiousMAC", "MagicPodsCore"} & set(str(b.source).replace(",", " ").split())
                for b in LAYOUT)
+    assert all(b.source.ref.strip() and b.meaning.strip() for b in LAYOUT)
     assert all(b.source.tag is Tag.DEV for b in LAYOUT)
     assert {c.tag for c in CHOICES.values()} <= {Tag.DEV, Tag.INF}
 

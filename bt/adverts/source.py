@@ -43,7 +43,7 @@ from routesim.profiles.continuity import APPLE, ContinuityError
 
 from routesim.bt.bluez.errors import BluezError, NoAdapter, NoPermission, one_line
 from routesim.bt.event_stream import EventStream
-from routesim.events import AccessoryEvent, AccessoryInfo, BatteryChanged, EarsChanged
+from routesim.events import AccessoryEvent, AccessoryInfo, BatteryChanged, EarsChanged, WornChanged
 from routesim.bt.adverts.decode import ProximityStatus, decode_proximity
 
 log = logging.getLogger("routesim.bt.adverts")
@@ -109,6 +109,7 @@ class AdvertSource(EventStream):
         self._scanner: BleakScanner | None = None
         self._battery: dict[str, tuple[int | None, int | None, int | None]] = {}
         self._ears: dict[str, tuple[str, str]] = {}
+        self._worn: dict[str, bool] = {}
         self._owner: dict[str, tuple[str, float]] = {}  # key -> (advertising address, last heard)
         self._unpaired: set[tuple[str, str]] = set()  # (model id, why) already logged
 
@@ -195,6 +196,10 @@ class AdvertSource(EventStream):
         if ears is not None and self._ears.get(key) != ears:
             self._ears[key] = ears
             self._emit(EarsChanged(key, *ears))
+        worn = status.worn
+        if worn is not None and self._worn.get(key) != worn:
+            self._worn[key] = worn
+            self._emit(WornChanged(key, worn))
 
     def _sighting(self, sighting: Sighting) -> None:
         if self.on_advert is not None:

@@ -49,6 +49,9 @@ class BluezMethods:
     ``_emit`` it uses."""
 
     def _handle(self, msg: Message) -> Message | bool | None:
+        if msg.message_type is MessageType.SIGNAL and msg.member == "NameOwnerChanged" and msg.signature == "sss":
+            self._name_owner_changed(msg)  # an audio server leaving takes its registrations along
+            return None
         if msg.message_type is not MessageType.METHOD_CALL:
             return None
         path, iface, member = msg.path or "", msg.interface or "", msg.member or ""
@@ -70,6 +73,9 @@ class BluezMethods:
             raise DBusError("org.freedesktop.DBus.Error.UnknownObject", f"Object path {path} does not exist")
         if iface == PROPERTIES:
             return self._properties(msg, path, node, member)
+        handled = self._audio_call(msg, path, iface, member)
+        if handled is not None:
+            return handled
         if iface == ADAPTER and path == self.adapter_path:
             return self._adapter_call(msg, member)
         dev = self._device_at(path)
@@ -136,6 +142,8 @@ class BluezMethods:
             for d in self.devices.values():
                 if d.transport_path == path and name == "Volume":
                     d.volume = min(127, int(value))
+                elif d.transport_path == path and name == "Delay":
+                    d.delay = int(value)
 
     # -- org.bluez.Adapter1 ------------------------------------------------------------------------------
     def _adapter_call(self, msg: Message, member: str) -> Message | bool:
@@ -217,8 +225,10 @@ class BluezMethods:
             if not dev.connected:
                 raise DBusError(ERR + "NotConnected", "Not Connected")
             if uuid == A2DP_SINK:
+                self._close_a2dp(dev)
                 dev.a2dp_up = False
             elif uuid in HFP_UUIDS:
+                self._close_hfp(dev)
                 dev.hfp_up = False  # battery reports stop with the HFP link
             self._sync()
             return Message.new_method_return(msg)
@@ -240,6 +250,11 @@ class BluezMethods:
                 return
             if uuid is None:
                 self._link_up(dev)
+            elif self.audio_server:
+                # the audio server's profiles: the reply comes once the profile is up (or failed to come up)
+                if not dev.connected:
+                    self._baseband_up(dev)
+                await self._bring_up(dev, a2dp_wanted=uuid == A2DP_SINK, hfp_wanted=uuid in HFP_UUIDS)
             else:
                 if not dev.connected:
                     self._baseband_up(dev)

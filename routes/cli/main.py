@@ -12,7 +12,7 @@ from routesim.routes.cli.common import bundled_scenarios, catalog_for as _catalo
 
 EPILOG = """\
 examples:
-  routesim run                                   run the bundled scenario library
+  routesim run                                   run the bundled scenario library and recordings
   routesim run my.scenario.yaml --format json    one JSON object per scenario
   routesim explain fixtures/scenarios/playandrecord-quiet-earpiece.scenario.yaml
   routesim models                                the model catalog
@@ -26,7 +26,8 @@ def _load(paths: Sequence[str], catalog, err) -> tuple[list, int]:
     from routesim.routes.scenario.loader import iter_scenario_files, load_path
     from routesim.routes.scenario.model import ScenarioError
 
-    targets = list(paths) or [str(bundled_scenarios())]
+    # no path: the bundled library and the bundled recordings
+    targets = list(paths) or [str(bundled_scenarios()), str(bundled_scenarios().parent / "recordings")]
     missing = [p for p in targets if not Path(p).exists()]
     if missing:
         err.write(f"routesim: no such file or directory: {', '.join(missing)}\n")
@@ -151,13 +152,17 @@ def build_parser() -> argparse.ArgumentParser:
     rules.set_defaults(func=cmd_rules)
 
     # Commands that live in their own modules (each adds its subparser).
-    from routesim.routes.cli import identify as identify_cli, live, matrix as matrix_cli, render as render_cli, scan as scan_cli
+    from routesim.routes.cli import identify as identify_cli, live, record as record_cli, render as render_cli, \
+        scan as scan_cli
+    from routesim.routes.cli import decode as decode_cli, matrix as matrix_cli
 
     live.add_live_commands(sub)  # devices, watch, fake-bluez
     identify_cli.add_command(sub)
+    decode_cli.add_command(sub)
     scan_cli.add_command(sub)
     render_cli.add_command(sub)
     matrix_cli.add_command(sub)
+    record_cli.add_commands(sub)  # record, replay
     return parser
 
 

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from routesim.clock import WallClock
 from routesim.events import (AccessoryEvent, BatteryChanged, Connected, Disconnected, EarsChanged, NegotiationCommand,
-                             ProfileChanged, Renamed)
+                             ProfileChanged, Renamed, WornChanged)
 
 
 def format_event(event: AccessoryEvent) -> str:
@@ -27,6 +27,8 @@ def format_event(event: AccessoryEvent) -> str:
         return f"battery       {event.key}  {', '.join(parts) or 'unknown'}"
     if isinstance(event, EarsChanged):
         return f"ears          {event.key}  left {event.left or '?'}, right {event.right or '?'}"
+    if isinstance(event, WornChanged):
+        return f"worn          {event.key}  {'on' if event.worn else 'off'}"
     if isinstance(event, ProfileChanged):
         return f"profile       {event.key}  {event.profile}{' (' + event.codec + ')' if event.codec else ''}"
     return f"{type(event).__name__:13} {event}"
@@ -67,7 +69,8 @@ class SessionFeed:
     event, and every route change and notification the app would get is printed as it happens."""
 
     def __init__(self, category: str, mode: str, options: tuple[str, ...], platform: str,
-                 out: Callable[[str], None] = print, call_at: float | None = None, call_length: float = 10.0):
+                 out: Callable[[str], None] = print, call_at: float | None = None, call_length: float = 10.0,
+                 firmware: dict[str, str] | None = None):
         from routesim.api.phone import Phone as ApiPhone
 
         self.out = out
@@ -75,6 +78,8 @@ class SessionFeed:
         self.clock = self.sim.clock
         self.phone = self.sim.model
         self.manager = self.sim.manager
+        self.manager.firmware = dict(firmware or {})  # model id -> the firmware the user stated (--firmware)
+        self.manager.on_note = lambda m: self.out(f"quirks        {m}")
         self.sim.set_category(category, mode, options)  # the starting configuration is not news
         self.sim.subscribe(self._print)
         self.calls = self.sim.parts.calls

@@ -33,10 +33,13 @@ The model (CallKit documentation, Speakerbox and the DTS answers in docs/sources
   one; the provider's creation counts as the first configuration [INF]; a lost activation leaves the
   session inactive [INF].
 
-Not modelled: another app's audio interrupting the call's session (DTS 804510 says the call session
-outranks standard sessions, but ``others.play`` still interrupts it), the app being suspended during a
-call (give such scenarios ``app: {backgroundAudio: true}``), provider reset, grouping, the ~60 s limit on
-an unanswered incoming call [DEV gh:voximplant/flutter_callkit#29].
+- Another app's playback while the call session is up does not interrupt it: the call session outranks
+  every standard session [DTS forum-804510]; a non-mixable app is held off (interrupted) until the call
+  session ends, a mixable one mixes [INF].
+
+Not modelled: the app being suspended during a call (give such scenarios
+``app: {backgroundAudio: true}``), grouping, the ~60 s limit on an unanswered incoming call
+[DEV gh:voximplant/flutter_callkit#29].
 
 Cellular calls (the Phone app's) are in routes/cellular.py; both kinds share the call registry here,
 which serves ``expect: calls``. The system's activation uses Phone internals (``_apply_activation_to_others``,
@@ -115,6 +118,16 @@ class CallCenter:
         phone.listeners.append(self.on_route)
 
     # ------------------------------------------------------------------ plumbing
+    @property
+    def system_active(self) -> bool:
+        """The system has activated the app's session for its calls; kept on the phone, where other apps'
+        playback looks (callkit.call-outranks-others)."""
+        return self.phone.call_session_active
+
+    @system_active.setter
+    def system_active(self, value: bool) -> None:
+        self.phone.call_session_active = value
+
     @property
     def behavior(self) -> dict[str, Any]:
         return self.phone.behavior
@@ -322,6 +335,16 @@ class CallCenter:
             if self.phone.input_blocked:
                 self.phone.input_blocked = False
 
+    def reset(self) -> None:
+        """The system resets the provider (callkit.provider-reset): the delegate gets providerDidReset, which
+        "can be treated as a request to end all calls without the need to respond to any actions"
+        (H-CXProvider [DOC]): every CallKit call ends, pending actions are dropped (no timedOutPerforming),
+        and the call session goes as when the last call ends (didDeactivate after providerDidReset) [INF]."""
+        self._fire("callkit.provider-reset")
+        self.phone.post("providerDidReset", "callkit.provider-reset")
+        for c in self.callkit_calls(RINGING, CONNECTING, ACTIVE, HELD):
+            self._end(c, "callkit.provider-reset")
+
     def speaker(self, on: bool) -> None:
         if not self.callkit_calls(RINGING, CONNECTING, ACTIVE, HELD):
             raise StepError("callkit.speaker: no CallKit call is up, so there is no call UI to tap")
@@ -485,4 +508,5 @@ HANDLERS: dict[str, Callable[[Any, Any], None]] = {
     "callkit.unhold": _on("unhold", lambda a: (a["call"], a["fulfillAfter"])),
     "callkit.end": _on("end", lambda a: (a["call"], a["by"], a["fulfillAfter"])),
     "callkit.speaker": _on("speaker", lambda a: (bool(a),)),
+    "callkit.reset": _on("reset", lambda a: ()),
 }

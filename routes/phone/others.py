@@ -56,6 +56,12 @@ class OtherApps:
         other = self.others[other_id]
         if other.sounding:
             raise StepError(f"other app {other_id!r} is already playing")
+        if self.call_session_active and not other.mixable:
+            # The app's CallKit call session outranks every standard session (DTS 804510): the other app
+            # cannot interrupt it and stays held off until the call session ends.
+            other.state, other.interrupted_by = INTERRUPTED, "app"
+            self._fire("callkit.call-outranks-others")
+            return
         other.state, other.interrupted_by = PLAYING, None
         for peer in self.others.values():
             if peer is not other and peer.sounding and interrupts(other.config, peer.config):

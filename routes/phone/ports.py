@@ -67,8 +67,10 @@ def bluetooth_port(kind: str, key: str, name: str, address: str) -> Port:
     return Port("bluetoothA2DP", name, f"{address}-tacl", 2, key)
 
 
-def wired_port(port_type: str, key: str, name: str, address: str) -> Port:
-    default_name, uid, channels = _WIRED_NAMES.get(port_type, (None, port_type, 2))
+def wired_port(port_type: str, key: str, name: str, address: str, channels: int | None = None) -> Port:
+    """``channels``: the accessory's own count (an input's, from the catalog); else the port type's."""
+    default_name, uid, type_channels = _WIRED_NAMES.get(port_type, (None, port_type, 2))
+    channels = channels or type_channels
     if port_type == "carAudio":
         uid = f"{address}-{uid}-1"
     # Wired ports are named by the system ("Headphones"), USB and CarPlay by the accessory.

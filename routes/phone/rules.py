@@ -180,6 +180,43 @@ _RULES = (
        "on iOS 17+, a Now Playing session is interrupted with routeDisconnected when its route disconnects"),
     _r("interrupt.media-services-reset", DOC, "QA1749; H-Types (mediaServicesWereReset)",
        "a media-services reset posts lost then reset; the session must be configured and activated again"),
+    # Models and behaviours of the newer catalog entries
+    _r("accessory.battery-parts", INF, "capod (SingleApplePods.kt: one headset level), openpods (PodsStatus.java: "
+       "the single pod); scenario-format (decisions: the battery step of a single-unit headset uses left)",
+       "a model keeps only the battery levels of the parts it has: one level (left) for a single unit"),
+    _r("route.bt-high-quality", DOC, "H-Types26, Doc-bluetoothHighQualityRecording (full-band audio both ways when "
+       "the route supports it, mode default only, iOS 26); [INF] scenario-format (decisions: the ports keep the "
+       "two-way Bluetooth type, bluetoothHFP; the model's hardware.high_quality_recording)",
+       "bluetoothHighQualityRecording on supporting AirPods: input and output on the AirPods at full band"),
+    _r("route.bt-high-quality-ignored", DOC, "H-Types26 (used alone, the option is ignored on a route without "
+       "support); [INF] scenario-format (decisions)",
+       "bluetoothHighQualityRecording alone on a headset without support changes nothing"),
+    _r("route.bt-high-quality-fallback", DOC, "Doc-bluetoothHighQualityRecording (allowBluetoothHFP is the fallback "
+       "when the route does not support it); [INF] scenario-format (decisions)",
+       "bluetoothHighQualityRecording with allowBluetoothHFP on a headset without support: plain HFP"),
+    _r("route.head-off", DEV, "posterhug-max-ear-detection (AirPods Max pause playback when taken off; no report "
+       "says the output moves), androidauthority-pause-airpods (both AirPods out: audio moves to the phone's "
+       "speaker); [INF] scenario-format (decisions: switch headOffLeavesRoute)",
+       "headphones taken off keep the route (playback pauses in the player); headOffLeavesRoute: as both buds out"),
+    _r("format.wired-input-rate", DEV, "gh:AudioKit/AudioKit#2935 (comment: CarPlay mic at 24 kHz, the output format "
+       "follows), gh:nugu-developers/nugu-ios#709 (24 kHz at most in playAndRecord with CarPlay); [INF] "
+       "scenario-format (decisions: one hardware rate; the model's ports.input_rate)",
+       "a car or wired microphone with its own rate sets the session's one hardware rate while it is the input"),
+    _r("format.bt-high-quality-rate", INF, "H-Types26 ('full-bandwidth audio in both input and output'; no rate "
+       "given); forum-audio-h2-studio-recording (a capture at 48000 Hz mono); scenario-format (decisions)",
+       "a Bluetooth high-quality recording route runs at 48 kHz, mono input"),
+    _r("callkit.call-outranks-others", DTS, "forum-804510 (the CallKit session has higher interruption priority than "
+       "any standard session); [INF] scenario-format (decisions: the other app is held off until the call session "
+       "ends)",
+       "another app's non-mixable playback cannot interrupt a CallKit call; it waits until the call session ends"),
+    _r("recorder.interrupted", DOC, "Doc-audioRecorderBeginInterruption (the system interrupted the recording); "
+       "[DEV] oreilly-ios6-cookbook-10.4 (the recorder's session is deactivated; recording again starts over); "
+       "[INF] scenario-format (decisions: the file holds what was recorded up to the interruption)",
+       "an interruption stops a running recording where it is: no didFinish, the file keeps the audio so far"),
+    _r("callkit.provider-reset", DOC, "H-CXProvider (providerDidReset: 'a request to end all calls without the need "
+       "to respond to any actions'); [INF] scenario-format (decisions: the call session ends as when the last call "
+       "ends)",
+       "a provider reset ends every CallKit call, drops pending actions and deactivates the call session"),
 )
 
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}

@@ -74,6 +74,7 @@ class Phone(AccessoryEvents, OtherApps):
         self.player_playing = False
         self.interrupted_by: str | None = None  # other-app id that interrupted us
         self.call_holder: str | None = None  # another app hosting a call (cellular, FaceTime)
+        self.call_session_active = False  # the system activated the app's CallKit call session (callkit.py)
         # Set by routes.callkit: the system's call session routed in place of the app's configuration while a
         # CallKit call has audio (None: the app's own), and one-way audio (input blocked) during a call.
         self.call_config: Configuration | None = None
@@ -411,6 +412,10 @@ class Phone(AccessoryEvents, OtherApps):
             "codec": link.codec if link and profile != "none" else None,
             "name": acc.info.name,
             "battery": dict(acc.battery),
+            "worn": acc.worn if acc.model.has_head_detection else None,
+            # the input port's highQualityRecording capability (H-Types BluetoothMicrophone extension)
+            "highQualityRecording": ("enabled" if link and link.high_quality else
+                                     "supported" if acc.model.high_quality_recording else "unsupported"),
             "connected": acc.connected,
         }
 

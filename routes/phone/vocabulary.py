@@ -207,6 +207,7 @@ NOTIFICATIONS = _vocab(
         "didActivate": ("provider(_:didActivate:)", "providerDidActivate"),
         "didDeactivate": ("provider(_:didDeactivate:)", "providerDidDeactivate"),
         "timedOutPerforming": ("provider(_:timedOutPerforming:)", "providerTimedOutPerforming"),
+        "providerDidReset": ("providerDidReset(_:)", "didReset"),
     },
 )
 

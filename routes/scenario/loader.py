@@ -101,6 +101,7 @@ BEHAVIOR_SCHEMAS: dict[str, Schema] = {
     "phoneCallsInterruptMixable": Bool(),
     "callkitActionTimeout": Duration(positive=True),
     "callkitDropsDidActivate": Bool(),
+    "headOffLeavesRoute": Bool(),
 }
 assert BEHAVIOR_SCHEMAS.keys() == BEHAVIOR_DEFAULTS.keys()
 BEHAVIOR = Record({k: opt(s, BEHAVIOR_DEFAULTS[k]) for k, s in BEHAVIOR_SCHEMAS.items()},

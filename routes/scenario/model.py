@@ -142,6 +142,7 @@ class Expect:
     recording: dict[str, Any] | None = None
     accessories: dict[str, dict[str, Any]] | None = None
     audio: dict[str, Any] | None = None        # addition: docs/audio-expectation.md
+    rig: dict[str, dict[str, Any]] | None = None   # addition: the rig's facts (drift, not failure)
 
 
 # ---------------------------------------------------------------- the scenario

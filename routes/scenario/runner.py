@@ -28,7 +28,7 @@ class StepResult:
 
     @property
     def ok(self) -> bool:
-        return all(c.ok for c in self.checks)
+        return all(c.ok or c.drift for c in self.checks)
 
 
 @dataclass(slots=True)
@@ -43,7 +43,12 @@ class ScenarioResult:
 
     @property
     def failures(self) -> list[tuple[StepResult, Check]]:
-        return [(s, c) for s in self.steps for c in s.checks if not c.ok]
+        return [(s, c) for s in self.steps for c in s.checks if not c.ok and not c.drift]
+
+    @property
+    def drift(self) -> list[tuple[StepResult, Check]]:
+        """Where the rig's facts (``expect: rig``) and the model's view disagree: reported, not failed."""
+        return [(s, c) for s in self.steps for c in s.checks if c.drift and not c.ok]
 
 
 class ScenarioRun:
@@ -79,6 +84,7 @@ class ScenarioRun:
         self.phone.pending.clear()
         self.phone.commands.clear()
         self._seen = 0  # notifications already attributed to a step
+        self._consumed: list[Notification] = []
 
     def snapshot(self) -> dict[str, Any]:
         """The session's state after a step, for timelines and the matrix: activation, the hardware rate,
@@ -122,6 +128,7 @@ class ScenarioRun:
                 phone.begin_step()  # reading state can exercise rules too (availableInputs, formats)
                 try:
                     res.checks = self._check(step.arg, failed)
+                    res.notifications = self._consumed  # what this expect saw (replay --update rewrites it)
                     res.rules = list(phone.fired)
                 except StepError as e:
                     result.invalid = f"{self.scenario.file}:{step.line}: {e}"
@@ -158,6 +165,7 @@ class ScenarioRun:
 
     def _check(self, expect: Expect, failed: StepResult | None) -> list[Check]:
         notes = self.manager.take_notifications()
+        self._consumed = notes
         self._seen = 0
         checks = check_expect(expect, Observation(self.phone, notes, self.extras))
         if expect.error is not None:
@@ -210,6 +218,8 @@ STEP_HANDLERS: dict[str, Callable[[ApiPhone, Any], None]] = {
     "battery": lambda sim, a: sim.battery(a["accessory"], left=a.get("left"), right=a.get("right"),
                                           case=a.get("case")),
     "ears": _ears,
+    "worn": lambda sim, a: sim.worn(a["accessory"], a["worn"]),
+    "profile": lambda sim, a: sim.link_changed(a["accessory"], a["profile"], a.get("codec")),
     "pickRoute": lambda sim, a: sim.pick_route(a),
     "app": lambda sim, a: sim.set_app_state(a),
     "others.play": lambda sim, a: sim.other_play(a),
@@ -252,7 +262,8 @@ STEP_HANDLERS: dict[str, Callable[[ApiPhone, Any], None]] = {
     "engine.setVoiceProcessingEnabled": lambda sim, a: sim.engine.set_voice_processing_enabled(a),
     "recorder.record": lambda sim, a: sim.recorder.record(
         format=a["format"], sample_rate=float(a["sampleRate"]), channels=int(a["channels"]),
-        duration=float(a["duration"])),
+        duration=float(a["duration"]), wait=a.get("wait", True)),
+    "callkit.reset": lambda sim, a: sim.callkit.reset(),
     "capture.start": lambda sim, a: sim.capture.start(
         automatically_configures_session=a["automaticallyConfiguresApplicationAudioSession"],
         mix_with_others=a["configuresApplicationAudioSessionToMixWithOthers"]),

@@ -67,6 +67,11 @@ STEPS: dict[str, Schema] = {
                       check=at_least_one("left", "right", "case")),
     "ears": Record({"accessory": req(ACCESSORY), "left": EAR, "right": EAR,
                     "case": opt(Nullable(Choice("open", "closed")), None)}, check=_ears, post=_ears_shape),
+    "worn": Record({"accessory": req(ACCESSORY), "worn": req(Bool())}),  # Addition: head detection
+    # addition: the rig changed the device's link (its audio server switched the card profile), as a
+    # recording writes it; the phone model hears it as an accessory event
+    "profile": Record({"accessory": req(ACCESSORY), "profile": req(Choice("a2dp", "hfp", "none")),
+                       "codec": opt(Nullable(Text("a codec name (sbc, aac, msbc, ...)", one_line=True)), None)}),
     "pickRoute": Ref("accessory", "accessories", builtins=("speaker", "receiver")),
     "app": Choice("background", "foreground"),
     "others.play": OTHER,
@@ -100,6 +105,7 @@ STEPS: dict[str, Schema] = {
     "callkit.unhold": _call(fulfillAfter=AFTER),
     "callkit.end": _call(by=BY, fulfillAfter=AFTER),
     "callkit.speaker": Bool(),
+    "callkit.reset": NONE,  # Addition: the system resets the provider (providerDidReset)
     "cellular.incoming": Record({"call": req(NEW_CALL)}, shorthand="call"),
     "cellular.answer": _call(holdOthers=opt(Bool(), False)),
     "cellular.decline": _call(),
@@ -116,7 +122,8 @@ STEPS: dict[str, Schema] = {
     "recorder.record": Record({"format": opt(Choice("aac", "lpcm"), "aac"),
                                "sampleRate": opt(Number(positive=True), 44100.0),
                                "channels": opt(Number(minimum=1, integer=True), 1),
-                               "duration": opt(Duration(), 1.0)}),
+                               "duration": opt(Duration(), 1.0),
+                               "wait": opt(Bool())}),  # Addition: false records while later steps run
     "capture.start": Record({"automaticallyConfiguresApplicationAudioSession": opt(Bool(), True),
                              "configuresApplicationAudioSessionToMixWithOthers": opt(Bool(), False)}),
     "capture.stop": NONE,

@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterable, Literal, Mapping, TypeVar
 
 from routesim.bt.virtual import VirtualAccessories
 from routesim.clock import Clock, VirtualClock
-from routesim.events import AccessoryEvent, AccessoryInfo
+from routesim.events import AccessoryEvent, AccessoryInfo, ProfileChanged
 from routesim.profiles.catalog import Catalog, default_catalog
 from routesim.profiles.platform import Platform
 from routesim.routes.live.manager import RouteManager
@@ -203,6 +203,16 @@ class Phone:
             self.dispatch(virtual.case(accessory, case == "open"))
         else:
             self.dispatch(virtual.ears(accessory, left, right))
+
+    def worn(self, accessory: str, worn: bool) -> None:
+        """Over-ear headphones put on or taken off (head detection; see the ``worn`` step)."""
+        self.dispatch(self._virtual(accessory).worn(accessory, bool(worn)))
+    def link_changed(self, accessory: str, profile: Literal["a2dp", "hfp", "none"], codec: str | None = None) -> None:
+        """The rig changed the accessory's link: its audio server switched the card to ``profile``
+        (the ``profile`` step; BlueZ and the audio server send the same event on a rig)."""
+        if accessory not in self.model.accessories:
+            raise StepError(f"no accessory {accessory!r}; known: {', '.join(self.model.accessories) or 'none'}")
+        self.dispatch(ProfileChanged(accessory, profile, codec))
 
     def _virtual(self, key: str) -> VirtualAccessories:
         if key not in self.virtual.devices:
@@ -549,6 +559,10 @@ class CallKit:
         """The speaker button in the call UI."""
         self._phone._act("callkit.speaker", {"on": on}, self._calls().speaker, on)
 
+    def reset(self) -> None:
+        """The system resets the provider: ``providerDidReset``, every CallKit call ends."""
+        self._phone._act("callkit.reset", {}, self._calls().reset)
+
 
 class Cellular:
     """The Phone app's cellular calls (``phone.cellular``): the ``cellular.*`` steps."""
@@ -617,14 +631,18 @@ class Recorder:
         return self._phone.parts.attached("recorder").view()
 
     def record(self, *, format: Literal["aac", "lpcm"] = "aac", sample_rate: float = 44100.0, channels: int = 1,
-               duration: float = 1.0) -> dict[str, Any]:
-        """Record ``duration`` seconds (virtual clock: the clock advances by it); returns :attr:`state`."""
+               duration: float = 1.0, wait: bool = True) -> dict[str, Any]:
+        """Record ``duration`` seconds (virtual clock: the clock advances by it); returns :attr:`state`.
+        ``wait=False`` starts the recording and returns at once: later calls happen while it records (an
+        interruption then cuts the file short)."""
         recorder = self._phone.parts.attached("recorder")
         clock = self._phone.clock
         advance = clock.advance if isinstance(clock, VirtualClock) else None
-        self._phone._act("recorder.record", {"format": format, "sampleRate": sample_rate, "channels": channels,
-                                             "duration": duration},
-                         recorder.record, format, float(sample_rate), int(channels), float(duration), advance)
+        arg: dict[str, Any] = {"format": format, "sampleRate": sample_rate, "channels": channels, "duration": duration}
+        if not wait:
+            arg["wait"] = False
+        self._phone._act("recorder.record", arg, recorder.record, format, float(sample_rate), int(channels),
+                         float(duration), advance, wait, clock.call_later)
         return self.state
 
 
