@@ -10,7 +10,7 @@ from types import FrameType
 from typing import Any, Literal, Mapping
 
 from routesim.events import (AccessoryEvent, BatteryChanged, CaseChanged, Connected, Disconnected, EarsChanged,
-                             ProfileChanged, Renamed)
+                             ProfileChanged, Renamed, WornChanged)
 from routesim.routes.phone.notifications import Notification
 from routesim.routes.phone.ports import Route
 
@@ -69,6 +69,8 @@ def event_step(event: AccessoryEvent) -> tuple[str, dict[str, Any]]:
         return "ears", {"accessory": event.key, "left": event.left, "right": event.right}
     if isinstance(event, CaseChanged):
         return "ears", {"accessory": event.key, "case": "open" if event.open else "closed"}
+    if isinstance(event, WornChanged):
+        return "worn", {"accessory": event.key, "worn": event.worn}
     if isinstance(event, ProfileChanged):
         return "profile", {"accessory": event.key, "profile": event.profile, "codec": event.codec}
     return type(event).__name__, {}
