@@ -5,7 +5,9 @@ value checked against the contract, every error a ScenarioError naming file, lin
 """
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any, Collection, Iterable
 
@@ -13,8 +15,10 @@ from yaml.nodes import Node
 
 from routesim.profiles.codecs import HFP_CODECS
 from routesim.profiles.platform import DEFAULT_PLATFORM, Platform
+from routesim.profiles.quirks import parse_firmware
 
 from routesim.routes.phone.vocabulary import CATEGORIES, MODES, ERRORS
+from routesim.routes.scenario.limits import MAX_AUDIO_S_PER_FILE, MAX_FILE_BYTES
 from routesim.routes.scenario.model import AccessorySpec, AppConfig, BEHAVIOR_DEFAULTS, Hardware, OtherSpec, Scenario, ScenarioError
 from routesim.routes.scenario.nodes import compose_documents, is_null, kind, line_of
 from routesim.routes.scenario.steps import CATEGORY_OPTIONS, RESERVED_IDS, STEP_LIST
@@ -23,6 +27,7 @@ from routesim.routes.scenario.values import (
 )
 
 SCENARIO_SUFFIX = ".scenario.yaml"
+DEFAULT_AUDIO_S = 1.0  # an audio check's duration when it gives none (docs/audio-expectation.md)
 
 # ---------------------------------------------------------------- top-level pieces
 
@@ -44,6 +49,17 @@ class ModelId(Text):
         ids = at.ctx.model_ids
         if text not in ids:
             at.fail(f"unknown model {text!r}{did_you_mean(text, ids)} (`routesim models` lists the catalog)", node)
+        return text
+
+
+class Firmware(Text):
+    expected = 'a firmware version such as "6.8" or an Apple build such as "7A305"'
+
+    def from_text(self, text: str, at: At, node: Node) -> str:
+        try:
+            parse_firmware(text)  # the quirk matcher reads it at run time: refuse what it cannot read now
+        except ValueError as e:
+            at.fail(f"{e}; write {self.expected}", node)
         return text
 
 
@@ -86,7 +102,7 @@ APP = Record(
 )
 
 ACCESSORY = Record({"model": req(ModelId()), "name": opt(Text("a name", one_line=True), None),
-                    "address": opt(Address(), None), "firmware": opt(Text("a firmware version"), None),
+                    "address": opt(Address(), None), "firmware": opt(Firmware(), None),
                     "connected": opt(Bool(), False)})
 
 OTHER = Record({"category": req(Name(CATEGORIES)), "mode": opt(Name(MODES), "default"),
@@ -182,15 +198,56 @@ def load_text(text: str, filename: str | Path, model_ids: Collection[str]) -> li
     scenarios = [_scenario(root, file, i, ids) for i, root in enumerate(compose_documents(text, file))]
     if not scenarios:
         raise ScenarioError(file, 1, "the file holds no scenario (expected a mapping with name and steps)")
+    _check_audio_budget(scenarios, file)
     return scenarios
+
+
+def _check_audio_budget(scenarios: list[Scenario], file: str) -> None:
+    """Rendering a test signal costs time in proportion to its length: bound the file's total."""
+    total = 0.0
+    for sc in scenarios:
+        for step in sc.steps:
+            audio = getattr(step.arg, "audio", None) if step.op == "expect" else None
+            if audio is not None:
+                total += audio.get("duration") or DEFAULT_AUDIO_S
+                if total > MAX_AUDIO_S_PER_FILE:
+                    raise ScenarioError(file, step.line, f"expect.audio: the file's audio checks render more than "
+                                                         f"{MAX_AUDIO_S_PER_FILE:g} s of signal together; shorten "
+                                                         f"their durations or split the file")
+
+
+def read_limited(path: str | Path, limit: int = MAX_FILE_BYTES, what: str = "a scenario file") -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes. Checked on the file's type and size before
+    reading (a FIFO would block, /dev/zero never ends), and again while reading: at most limit + 1 bytes are
+    read, so a file that grows meanwhile cannot get past. Problems are a ScenarioError at line 1."""
+    path = Path(path)
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            kind = ("a directory" if stat.S_ISDIR(st.st_mode) else "a FIFO" if stat.S_ISFIFO(st.st_mode)
+                    else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
+                    else "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file")
+            raise ScenarioError(str(path), 1, f"is {kind}, not {what}; give a regular file")
+        if st.st_size > limit:
+            raise ScenarioError(str(path), 1, f"the file has {st.st_size} bytes, more than the limit of {limit} "
+                                              f"for {what}; split it into several files")
+        # O_NONBLOCK: if the path was swapped for a FIFO since the stat, opening it must not block.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise ScenarioError(str(path), 1, f"is not a regular file, not {what}; give a regular file")
+            data = f.read(limit + 1)
+    except OSError as e:
+        raise ScenarioError(str(path), 1, f"cannot read the file: {e.strerror or e}") from None
+    if len(data) > limit:
+        raise ScenarioError(str(path), 1, f"the file has more than {limit} bytes, the limit for {what}; "
+                                          f"split it into several files")
+    return data
 
 
 def load_path(path: str | Path, model_ids: Collection[str]) -> list[Scenario]:
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise ScenarioError(str(path), 1, f"cannot read the file: {e.strerror or e}") from None
+    data = read_limited(path)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -204,6 +261,8 @@ def iter_scenario_files(paths: Iterable[str | Path]) -> list[Path]:
     found: set[Path] = set()
     for p in map(Path, paths):
         if p.is_dir():
+            # Regular files only: a FIFO or device named *.scenario.yaml under a directory is skipped
+            # (named directly, it is refused by load_path with its kind).
             found.update(f for f in p.rglob("*" + SCENARIO_SUFFIX) if f.is_file())
         else:
             found.add(p)

@@ -6,17 +6,18 @@ apart (and reported with its original spelling) from a quoted string.
 """
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
 import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from routesim.routes.scenario.limits import MAX_FILE_BYTES, MAX_NODES, MAX_NUMBER_CHARS
 from routesim.routes.scenario.model import ScenarioError
 
 YAML_TAG = "tag:yaml.org,2002:"
-MAX_BYTES = 8 * 1024 * 1024
-MAX_NODES = 200_000          # per document, counting every alias expansion
+MAX_BYTES = MAX_FILE_BYTES   # the name older callers import
 
 _constructor = SafeConstructor()
 _SCALAR_KINDS = {"str", "int", "float", "bool", "null", "timestamp", "value", "merge", "binary"}
@@ -60,9 +61,43 @@ def bool_value(node: ScalarNode) -> bool:
     return _constructor.construct_yaml_bool(node)
 
 
+_PLAIN_INT = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
+_PLAIN_FLOAT = re.compile(r"^[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?$")
+
+
+def yaml11_reading(node: ScalarNode) -> str | None:
+    """How YAML 1.1 read an unquoted number that is not plain decimal (``010`` octal 8, ``0x12`` 18, ``1:30``
+    base-60 90, ``1_000`` 1000, ``0b11`` 3, ``.inf``), or None for a plain decimal number (or a non-number).
+    YAML 1.2 and most readers take these differently or as text, so the format refuses them."""
+    k, text = kind(node), node.value
+    if k not in ("int", "float") or len(text) > MAX_NUMBER_CHARS:
+        return None
+    if (k == "int" and _PLAIN_INT.match(text)) or (k == "float" and _PLAIN_FLOAT.match(text)):
+        return None
+    bare = text.lstrip("+-").lower()
+    if ":" in text:
+        how = "a base-60 number"
+    elif bare.startswith("0x"):
+        how = "a hexadecimal number"
+    elif bare.startswith("0b"):
+        how = "a binary number"
+    elif "_" in text:
+        how = "a number with its underscores dropped"
+    elif k == "int":
+        how = "an octal number"
+    elif bare in (".inf", ".nan"):
+        return f"the special number {bare}"
+    else:
+        how = "a number"
+    value = int_value(node) if k == "int" else float_value(node)
+    return f"{how}, {value:g}" if k == "float" else f"{how}, {value}"
+
+
 def describe(node: Node) -> str:
     """What YAML made of a value, for messages."""
     k = kind(node)
+    if k in ("int", "float") and len(node.value) > MAX_NUMBER_CHARS:
+        return f"a number written with {len(node.value)} characters"
     if k == "map":
         return "a mapping"
     if k == "seq":
@@ -87,16 +122,63 @@ def describe(node: Node) -> str:
     return f"a YAML {k} value"
 
 
+class _TooMany(Exception):
+    def __init__(self, line: int):
+        self.line = line
+
+
+class _ExplicitTag(Exception):
+    def __init__(self, tag: str, value: str, line: int):
+        self.tag, self.value, self.line = tag, value, line
+
+
+class _CountingLoader(yaml.SafeLoader):
+    """The safe composer, stopping as soon as a document has more than MAX_NODES values, and refusing
+    explicit standard tags (``!!int abc``): the format never needs them and SafeConstructor cannot be
+    trusted to turn them into values (``!!bool maybe`` raises KeyError). ``!!str`` is kept: it only says
+    "text", as quotes do. Local tags (``!pri``) compose as the kind "tag" and are refused where a value
+    is read, with a "quote it" hint."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.nodes = 0
+
+    def compose_document(self):
+        self.nodes = 0
+        return super().compose_document()
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        tag = getattr(event, "tag", None)
+        if tag and tag.startswith(YAML_TAG) and tag != YAML_TAG + "str":
+            value = getattr(event, "value", None)
+            raise _ExplicitTag(tag, value if isinstance(value, str) else "", event.start_mark.line + 1)
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _TooMany(event.start_mark.line + 1)
+        return super().compose_node(parent, index)
+
+
 def compose_documents(text: str, file: str) -> Iterator[Node]:
     """The file's YAML documents as node trees (empty documents skipped), YAML errors as ScenarioError."""
-    if len(text) > MAX_BYTES:
-        raise ScenarioError(file, 1, f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB; not a scenario file")
+    if len(text) > MAX_BYTES or (len(text) * 4 > MAX_BYTES and len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES):
+        raise ScenarioError(file, 1, f"file is larger than {MAX_BYTES // 1024} KiB; not a scenario file")
+    loader = _CountingLoader(text)
     try:
-        for root in yaml.compose_all(text, Loader=yaml.SafeLoader):
+        while loader.check_node():
+            root = loader.get_node()
             if root is None or (is_null(root) and not root.value and not root.style):
                 continue
             check_graph(root, file)
             yield root
+    except _TooMany as e:
+        raise ScenarioError(file, e.line, f"the document holds more than {MAX_NODES} values; split the "
+                                          f"scenarios into several files") from None
+    except _ExplicitTag as e:
+        short = "!!" + e.tag[len(YAML_TAG):]
+        raise ScenarioError(file, e.line, f"the explicit YAML tag {short} is not part of the scenario format; "
+                                          f"write the plain value ({e.value!r} without {short}), quoting text"
+                            ) from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else 1
@@ -108,6 +190,8 @@ def compose_documents(text: str, file: str) -> Iterator[Node]:
         raise ScenarioError(file, 1, f"not valid YAML: {e}") from None
     except RecursionError:
         raise ScenarioError(file, 1, "YAML nested too deeply") from None
+    finally:
+        loader.dispose()
 
 
 def check_graph(root: Node, file: str) -> None:
