@@ -9,7 +9,7 @@ durations (the virtual clock), and the digits of any number (Python refuses int 
 from __future__ import annotations
 
 MAX_FILE_BYTES = 512 * 1024          # a scenario file; the bundled library's largest is under 5 KiB
-MAX_NODES = 50_000                   # YAML values per document, every alias expansion counted
+MAX_NODES = 30_000                   # YAML values per document, every alias expansion counted
 MAX_NUMBER_CHARS = 40                # the written form of one number, sign and exponent included
 MAX_DURATION_S = 86_400.0            # one day of virtual time per duration (wait, timeouts, recordings)
 MAX_SAMPLE_RATE = 768_000.0          # Hz; above any audio hardware's rate

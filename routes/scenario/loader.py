@@ -5,9 +5,7 @@ value checked against the contract, every error a ScenarioError naming file, lin
 """
 from __future__ import annotations
 
-import os
 import re
-import stat
 from pathlib import Path
 from typing import Any, Collection, Iterable
 
@@ -16,6 +14,7 @@ from yaml.nodes import Node
 from routesim.profiles.codecs import HFP_CODECS
 from routesim.profiles.platform import DEFAULT_PLATFORM, Platform
 from routesim.profiles.quirks import parse_firmware
+from routesim.profiles.yaml_lines import FileProblem, decode_utf8, read_bytes_limited
 
 from routesim.routes.phone.vocabulary import CATEGORIES, MODES, ERRORS
 from routesim.routes.scenario.limits import MAX_AUDIO_S_PER_FILE, MAX_FILE_BYTES
@@ -216,43 +215,14 @@ def _check_audio_budget(scenarios: list[Scenario], file: str) -> None:
                                                          f"their durations or split the file")
 
 
-def read_limited(path: str | Path, limit: int = MAX_FILE_BYTES, what: str = "a scenario file") -> bytes:
-    """The bytes of a regular file of at most ``limit`` bytes. Checked on the file's type and size before
-    reading (a FIFO would block, /dev/zero never ends), and again while reading: at most limit + 1 bytes are
-    read, so a file that grows meanwhile cannot get past. Problems are a ScenarioError at line 1."""
-    path = Path(path)
-    try:
-        st = os.stat(path)
-        if not stat.S_ISREG(st.st_mode):
-            kind = ("a directory" if stat.S_ISDIR(st.st_mode) else "a FIFO" if stat.S_ISFIFO(st.st_mode)
-                    else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
-                    else "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file")
-            raise ScenarioError(str(path), 1, f"is {kind}, not {what}; give a regular file")
-        if st.st_size > limit:
-            raise ScenarioError(str(path), 1, f"the file has {st.st_size} bytes, more than the limit of {limit} "
-                                              f"for {what}; split it into several files")
-        # O_NONBLOCK: if the path was swapped for a FIFO since the stat, opening it must not block.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        with os.fdopen(fd, "rb") as f:
-            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-                raise ScenarioError(str(path), 1, f"is not a regular file, not {what}; give a regular file")
-            data = f.read(limit + 1)
-    except OSError as e:
-        raise ScenarioError(str(path), 1, f"cannot read the file: {e.strerror or e}") from None
-    if len(data) > limit:
-        raise ScenarioError(str(path), 1, f"the file has more than {limit} bytes, the limit for {what}; "
-                                          f"split it into several files")
-    return data
-
-
 def load_path(path: str | Path, model_ids: Collection[str]) -> list[Scenario]:
+    """Every scenario in the file. The file is refused by type (FIFOs, devices) and size (bytes, checked
+    before reading, at most one byte past the limit read) before any parsing."""
     path = Path(path)
-    data = read_limited(path)
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise ScenarioError(str(path), line, "the file is not UTF-8 text") from None
+        text = decode_utf8(read_bytes_limited(path, MAX_FILE_BYTES, "a scenario file"))
+    except FileProblem as e:
+        raise ScenarioError(str(path), e.line, e.message) from None
     return load_text(text, path, model_ids)
 
 

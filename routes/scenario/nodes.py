@@ -1,6 +1,7 @@
 """YAML at the node level: safe composition, line numbers, what YAML made of a value, guarded walking.
 
-Only ``yaml.compose_all(..., Loader=yaml.SafeLoader)`` is used: nothing is constructed from tags, every
+Only PyYAML's safe composer is used (``profiles.yaml_lines.BoundedLoader``: it stops early past MAX_NODES
+and refuses explicit tags such as ``!!int abc``): nothing is constructed from tags, every
 value keeps its line, and a value YAML resolved to a bool/number/date where text belongs can be told
 apart (and reported with its original spelling) from a quoted string.
 """
@@ -13,10 +14,10 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from routesim.profiles.yaml_lines import YAML_TAG, BoundedLoader, ExplicitTag, TooManyNodes
 from routesim.routes.scenario.limits import MAX_FILE_BYTES, MAX_NODES, MAX_NUMBER_CHARS
 from routesim.routes.scenario.model import ScenarioError
 
-YAML_TAG = "tag:yaml.org,2002:"
 MAX_BYTES = MAX_FILE_BYTES   # the name older callers import
 
 _constructor = SafeConstructor()
@@ -122,62 +123,28 @@ def describe(node: Node) -> str:
     return f"a YAML {k} value"
 
 
-class _TooMany(Exception):
-    def __init__(self, line: int):
-        self.line = line
-
-
-class _ExplicitTag(Exception):
-    def __init__(self, tag: str, value: str, line: int):
-        self.tag, self.value, self.line = tag, value, line
-
-
-class _CountingLoader(yaml.SafeLoader):
-    """The safe composer, stopping as soon as a document has more than MAX_NODES values, and refusing
-    explicit standard tags (``!!int abc``): the format never needs them and SafeConstructor cannot be
-    trusted to turn them into values (``!!bool maybe`` raises KeyError). ``!!str`` is kept: it only says
-    "text", as quotes do. Local tags (``!pri``) compose as the kind "tag" and are refused where a value
-    is read, with a "quote it" hint."""
-
-    def __init__(self, stream):
-        super().__init__(stream)
-        self.nodes = 0
-
-    def compose_document(self):
-        self.nodes = 0
-        return super().compose_document()
-
-    def compose_node(self, parent, index):
-        event = self.peek_event()
-        tag = getattr(event, "tag", None)
-        if tag and tag.startswith(YAML_TAG) and tag != YAML_TAG + "str":
-            value = getattr(event, "value", None)
-            raise _ExplicitTag(tag, value if isinstance(value, str) else "", event.start_mark.line + 1)
-        self.nodes += 1
-        if self.nodes > MAX_NODES:
-            raise _TooMany(event.start_mark.line + 1)
-        return super().compose_node(parent, index)
-
-
 def compose_documents(text: str, file: str) -> Iterator[Node]:
     """The file's YAML documents as node trees (empty documents skipped), YAML errors as ScenarioError."""
     if len(text) > MAX_BYTES or (len(text) * 4 > MAX_BYTES and len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES):
         raise ScenarioError(file, 1, f"file is larger than {MAX_BYTES // 1024} KiB; not a scenario file")
-    loader = _CountingLoader(text)
+    loader = BoundedLoader(text, MAX_NODES)
+    expanded = 0  # values of the whole file with every alias expanded: what the schemas will walk
     try:
         while loader.check_node():
             root = loader.get_node()
             if root is None or (is_null(root) and not root.value and not root.style):
                 continue
-            check_graph(root, file)
+            expanded += check_graph(root, file)
+            if expanded > MAX_NODES:
+                raise ScenarioError(file, line_of(root), f"the file's documents expand to more than {MAX_NODES} "
+                                                         f"values; split the scenarios into several files")
             yield root
-    except _TooMany as e:
+    except TooManyNodes as e:
         raise ScenarioError(file, e.line, f"the document holds more than {MAX_NODES} values; split the "
                                           f"scenarios into several files") from None
-    except _ExplicitTag as e:
-        short = "!!" + e.tag[len(YAML_TAG):]
-        raise ScenarioError(file, e.line, f"the explicit YAML tag {short} is not part of the scenario format; "
-                                          f"write the plain value ({e.value!r} without {short}), quoting text"
+    except ExplicitTag as e:
+        raise ScenarioError(file, e.line, f"the explicit YAML tag {e.short} is not part of the scenario format; "
+                                          f"write the plain value ({e.value[:40]!r} without {e.short}), quoting text"
                             ) from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
@@ -194,7 +161,7 @@ def compose_documents(text: str, file: str) -> Iterator[Node]:
         loader.dispose()
 
 
-def check_graph(root: Node, file: str) -> None:
+def check_graph(root: Node, file: str) -> int:
     """Refuse alias cycles (``&a [*a]``) and alias bombs before anything walks the tree."""
     sizes: dict[int, int] = {}
     active: set[int] = set()
@@ -218,6 +185,6 @@ def check_graph(root: Node, file: str) -> None:
         return total
 
     try:
-        size(root)
+        return size(root)
     except RecursionError:
         raise ScenarioError(file, line_of(root), "YAML nested too deeply") from None
