@@ -1,4 +1,10 @@
-"""pytest collects ``*.scenario.yaml`` files: one test item per scenario document."""
+"""pytest collects ``*.scenario.yaml`` files: one test item per scenario document.
+
+A file that does not load is one failing item whose message is the loader's one line (FILE:LINE: what is
+wrong; what would be right), the same line ``routesim run`` prints; the files beside it still run. An
+unexpected exception while loading is also one failing item (saying it is a bug), never a collection error
+that would stop the session.
+"""
 from __future__ import annotations
 
 import io
@@ -19,11 +25,17 @@ class ScenarioFile(pytest.File):
         from routesim.routes.scenario.loader import load_path
         from routesim.routes.scenario.model import ScenarioError
 
-        catalog = default_catalog()
         try:
+            catalog = default_catalog()
             scenarios = load_path(self.path, catalog.ids())
         except ScenarioError as e:
-            yield InvalidScenarioItem.from_parent(self, name="<invalid>", error=str(e))
+            yield InvalidScenarioItem.from_parent(self, name="<invalid>", error=_one_line(str(e)))
+            return
+        except Exception as e:  # noqa: BLE001 - a bug in routesim must not stop the other files from running
+            yield InvalidScenarioItem.from_parent(
+                self, name="<invalid>",
+                error=_one_line(f"{self.path}:1: internal error while loading (a bug in routesim): "
+                                f"{type(e).__name__}: {e}"))
             return
         for sc in scenarios:
             yield ScenarioItem.from_parent(self, name=f"{sc.index}:{sc.name}", scenario=sc, catalog=catalog)
@@ -31,6 +43,10 @@ class ScenarioFile(pytest.File):
 
 class ScenarioFailed(Exception):
     pass
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 class ScenarioItem(pytest.Item):
@@ -64,7 +80,10 @@ class InvalidScenarioItem(pytest.Item):
         self.error = error
 
     def runtest(self):
-        raise ScenarioFailed(f"not a valid scenario: {self.error}")
+        raise ScenarioFailed(self.error)
 
     def repr_failure(self, excinfo):
         return str(excinfo.value)
+
+    def reportinfo(self):
+        return self.path, 0, "scenario file"
