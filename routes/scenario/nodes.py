@@ -140,7 +140,7 @@ def compose_documents(text: str, file: str) -> Iterator[Node]:
                                                          f"values; split the scenarios into several files")
             yield root
     except TooManyNodes as e:
-        raise ScenarioError(file, e.line, f"the document holds more than {MAX_NODES} values; split the "
+        raise ScenarioError(file, e.line, f"the file holds more than {MAX_NODES} values; split the "
                                           f"scenarios into several files") from None
     except ExplicitTag as e:
         raise ScenarioError(file, e.line, f"the explicit YAML tag {e.short} is not part of the scenario format; "
