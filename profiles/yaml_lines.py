@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import yaml
+import yaml.reader
 import yaml.resolver
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -106,6 +107,13 @@ def read_bytes_limited(path: Any, limit: int, what: str) -> bytes:
     if len(data) > limit:
         raise FileProblem(1, f"the file has more than {limit} bytes, the limit for {what}")
     return data
+
+
+def reader_problem(e: "yaml.reader.ReaderError") -> str:
+    """A character YAML does not allow (a control character, a lone surrogate), said in one line."""
+    char = e.character if isinstance(e.character, int) else 0
+    return (f"the character U+{char:04X} at position {e.position} is not allowed in YAML; remove it "
+            f"(or write it as an escape inside double quotes, e.g. \"\\x{char & 0xFF:02x}\")")
 
 
 def file_kind(mode: int) -> str:
@@ -249,8 +257,10 @@ def read_document(file: Any, ctx: Ctx, what: str) -> Node | None:
 
 
 def compose(text: str, ctx: Ctx) -> Node | None:
-    loader = BoundedLoader(text, MAX_CATALOG_NODES, refuse_explicit_tags=False)  # check_tree says which field
+    loader = None
     try:
+        # explicit tags pass here: check_tree refuses them naming the field; the reader refuses control characters
+        loader = BoundedLoader(text, MAX_CATALOG_NODES, refuse_explicit_tags=False)
         docs = []
         while loader.check_node():
             docs.append(loader.get_node())
@@ -259,7 +269,11 @@ def compose(text: str, ctx: Ctx) -> Node | None:
         line = mark.line + 1 if mark else 1
         ctx.errors.append(f"{ctx.file}:{line}: not valid YAML: {e.problem or e.context}; fix the syntax there")
         return None
-    except yaml.YAMLError as e:  # reader errors: control characters and the like
+    except yaml.reader.ReaderError as e:
+        line = text[: max(0, e.position)].count("\n") + 1
+        ctx.errors.append(f"{ctx.file}:{line}: not valid YAML: {reader_problem(e)}")
+        return None
+    except yaml.YAMLError as e:
         ctx.errors.append(f"{ctx.file}:1: not valid YAML: {' '.join(str(e).split())}; save the file as UTF-8 text")
         return None
     except ExplicitTag as e:
@@ -274,7 +288,8 @@ def compose(text: str, ctx: Ctx) -> Node | None:
         ctx.errors.append(f"{ctx.file}:1: YAML nested too deeply; a catalog file is a few levels of mappings")
         return None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     docs = [d for d in docs if d is not None]
     if not docs:
         ctx.errors.append(f"{ctx.file}:1: the file is empty; write one mapping")

@@ -11,10 +11,11 @@ import re
 from typing import Iterator
 
 import yaml
+import yaml.reader
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from routesim.profiles.yaml_lines import YAML_TAG, BoundedLoader, ExplicitTag, TooManyNodes
+from routesim.profiles.yaml_lines import YAML_TAG, BoundedLoader, ExplicitTag, TooManyNodes, reader_problem
 from routesim.routes.scenario.limits import MAX_FILE_BYTES, MAX_NODES, MAX_NUMBER_CHARS
 from routesim.routes.scenario.model import ScenarioError
 
@@ -127,9 +128,10 @@ def compose_documents(text: str, file: str) -> Iterator[Node]:
     """The file's YAML documents as node trees (empty documents skipped), YAML errors as ScenarioError."""
     if len(text) > MAX_BYTES or (len(text) * 4 > MAX_BYTES and len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES):
         raise ScenarioError(file, 1, f"file is larger than {MAX_BYTES // 1024} KiB; not a scenario file")
-    loader = BoundedLoader(text, MAX_NODES)
+    loader = None
     expanded = 0  # values of the whole file with every alias expanded: what the schemas will walk
     try:
+        loader = BoundedLoader(text, MAX_NODES)  # its reader already refuses control characters
         while loader.check_node():
             root = loader.get_node()
             if root is None or (is_null(root) and not root.value and not root.style):
@@ -153,12 +155,16 @@ def compose_documents(text: str, file: str) -> Iterator[Node]:
         if e.context == "while scanning a block scalar" or "'>'" in (e.problem or ""):
             problem += ' (an unquoted > starts a folded text block: quote comparisons, e.g. bytes: ">1000")'
         raise ScenarioError(file, line, f"not valid YAML: {problem}") from None
+    except yaml.reader.ReaderError as e:
+        line = text[: max(0, e.position)].count("\n") + 1
+        raise ScenarioError(file, line, f"not valid YAML: {reader_problem(e)}") from None
     except yaml.YAMLError as e:
-        raise ScenarioError(file, 1, f"not valid YAML: {e}") from None
+        raise ScenarioError(file, 1, f"not valid YAML: {' '.join(str(e).split())}") from None
     except RecursionError:
         raise ScenarioError(file, 1, "YAML nested too deeply") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def check_graph(root: Node, file: str) -> int:
