@@ -126,8 +126,10 @@ class AdvertSource(EventStream):
         scanner = BleakScanner(detection_callback=self._on_advert, **kwargs)
         if self._condense is None:
             self._condense = CondenseBleakErrors(log).install()
+        started = False
         try:
             await scanner.start()
+            started = True
         except BleakBluetoothNotAvailableError as exc:
             raise _not_available(exc) from None
         except DBusError as exc:
@@ -135,11 +137,10 @@ class AdvertSource(EventStream):
         except BleakError as exc:
             raise BluezError(f"cannot scan: {exc}") from None
         except (KeyError, TypeError, AttributeError, ValueError) as exc:  # bleak indexes BlueZ's values directly
-            self._uncondense()
             raise BluezError(f"bleak could not read BlueZ's adapter: {type(exc).__name__}: {exc}") from None
-        except BaseException:
-            self._uncondense()
-            raise
+        finally:
+            if not started:  # the filter lives exactly as long as a running scanner
+                self._uncondense()
         self._scanner = scanner
         return self
 
