@@ -256,3 +256,12 @@ def test_a_bad_scenario_file_is_one_failing_item_and_the_others_run(pytester):
     assert "bad.scenario.yaml:3: the explicit YAML tag !!int" in text
     assert "worse.scenario.yaml:2: wait: YAML 1.1 reads the unquoted 0x12" in text
     assert "Traceback" not in text and "Interrupted" not in text
+
+
+def test_a_fifo_in_a_scenario_directory_is_refused_and_the_others_run(tmp_path, capsys):
+    (tmp_path / "good.scenario.yaml").write_text(scenario("wait: 1"))
+    os.mkfifo(tmp_path / "pipe.scenario.yaml")
+    assert main(["run", "-q", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert f"{tmp_path / 'pipe.scenario.yaml'}:1: is a FIFO, not a scenario file" in captured.err
+    assert "1 scenarios passed" in captured.out

@@ -231,9 +231,9 @@ def iter_scenario_files(paths: Iterable[str | Path]) -> list[Path]:
     found: set[Path] = set()
     for p in map(Path, paths):
         if p.is_dir():
-            # Regular files only: a FIFO or device named *.scenario.yaml under a directory is skipped
-            # (named directly, it is refused by load_path with its kind).
-            found.update(f for f in p.rglob("*" + SCENARIO_SUFFIX) if f.is_file())
+            # Everything but directories: a FIFO or device named *.scenario.yaml is listed, so load_path
+            # refuses it by its kind (one line) instead of it silently not running.
+            found.update(f for f in p.rglob("*" + SCENARIO_SUFFIX) if not f.is_dir())
         else:
             found.add(p)
     return sorted(found)
