@@ -225,8 +225,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _input_errors() as exc:
         _report_input_error(exc, sys.stderr)
         return EXIT_INPUT
-    except RecursionError as exc:
-        return _bug(exc, debug)
     except Exception as exc:  # noqa: BLE001 - the boundary: anything not ours is a bug, said in one line
         return _bug(exc, debug)
 
