@@ -38,6 +38,7 @@ ROWS = [
     ("base-60-wait", scenario("wait: 1:30"), 5, ["1:30", "base-60", 'wait: "90s"']),
     ("underscore-wait", scenario("wait: 1_000"), 5, ["1_000", 'wait: "1000s"']),
     ("0o-wait", scenario("wait: 0o10"), 5, ["'0o10'", "a duration"]),
+    ("infinite-wait", scenario("wait: .inf"), 5, [".inf", "write a finite duration"]),
     ("octal-sample-rate", scenario("session.setPreferredSampleRate: 044100"), 5, ["octal", "plain decimal"]),
     ("base-60-comparison", scenario("expect: {session: {sampleRate: 1:30}}"), 5, ["base-60", "plain decimal"]),
     ("400-digit-wait", scenario(f"wait: {BIG}"), 5, ["400 characters"]),

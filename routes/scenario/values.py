@@ -291,6 +291,8 @@ class Duration(Number):
                          + f", at most {_seconds(maximum)}")
 
     def trap_hint(self, reading: str, at: At) -> str:
+        if ", " not in reading:  # .inf, .nan: no value to suggest
+            return "write a finite duration such as 1.5s"
         key = at.path.rsplit(".", 1)[-1] if at.path and not at.path.endswith("]") else ""
         return f'quote it with its unit: {key + ": " if key else ""}"{reading.rsplit(", ", 1)[-1]}s"'
 
