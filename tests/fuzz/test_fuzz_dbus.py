@@ -117,3 +117,14 @@ def test_a_mistyped_advert_value_is_one_line_once_per_address(rssi, payload, lin
     lines = [r.getMessage() for r in caplog.records if r.name == "routesim.bt.adverts"]
     assert len([m for m in lines if line in m]) == 1, lines
     assert not any(r.exc_info for r in caplog.records)
+
+
+@examples(suite=60)
+@given(value=st.one_of(advert_bytes().map(bytes.hex), advert_bytes().map(lambda b: "4c00" + b.hex()),
+                       st.text(max_size=40), st.just("bluetooth:v004Cp2014d") .map(lambda s: s + "x" * 3)))
+def test_identify_reads_any_argument_or_says_why_not(value):
+    from tests.fuzz.promise import run_cli
+
+    if value.startswith("-"):
+        value = " " + value  # not an option
+    run_cli(["identify", value], allowed=(0, 1, 2), about_a_file=False)

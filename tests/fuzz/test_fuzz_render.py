@@ -30,4 +30,4 @@ def test_render_arguments_keep_the_promise(duration, frequency, step, out, signa
         except ValueError:
             pass
         run_cli(["render", str(scenario), "--step", step, f"--duration={duration}", f"--frequency={frequency}",
-                 "--signal", signal, "--out", target], allowed=(0, 2))
+                 "--signal", signal, "--out", target], allowed=(0, 2), about_a_file=False)
