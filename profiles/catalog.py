@@ -33,7 +33,7 @@ from routesim.profiles.model_file import load_models_dir
 from routesim.profiles.platform import Platform
 from routesim.profiles.quirk_file import load_quirks_dir
 from routesim.profiles.quirks import parse_firmware, suggest
-from routesim.profiles.yaml_lines import CatalogError
+from routesim.profiles.catalog_fields import CatalogError
 
 APPLE = continuity.APPLE
 

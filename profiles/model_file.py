@@ -11,13 +11,14 @@ from typing import Any, Callable, Sequence
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from routesim.profiles import yaml_lines as y
+from routesim.profiles import catalog_fields as y
+from routesim.profiles.yaml_lines import label as file_label, yaml_files
 from routesim.profiles.codecs import A2DP_CODECS, HFP_CODECS
 from routesim.profiles.model import HfpCodecSupport, Kind, Model, Profile, Transport
 from routesim.profiles.platform import VersionRange
 from routesim.profiles.provenance import Source
 from routesim.profiles.quirks import suggest
-from routesim.profiles.yaml_lines import CatalogError
+from routesim.profiles.catalog_fields import CatalogError
 
 ORDER_FILE = "_catalog.yaml"
 BATTERY_PARTS = ("left", "right", "case", "single")
@@ -322,8 +323,8 @@ def load_models_dir(directory: Path | Traversable, *, label: str | None = None) 
     pid_at: dict[tuple[int, int], tuple[str, str]] = {}
     order_ctx: y.Ctx | None = None
     order: list[tuple[str, Node]] | None = None
-    for f in y.yaml_files(directory):
-        ctx = y.Ctx(y.label(directory, f.name, label))
+    for f in yaml_files(directory):
+        ctx = y.Ctx(file_label(directory, f.name, label))
         root = y.read_document(f, ctx, "a model file")
         if f.name == ORDER_FILE:
             order_ctx = ctx

@@ -8,13 +8,14 @@ from typing import Any
 
 from yaml.nodes import Node, SequenceNode
 
-from routesim.profiles import yaml_lines as y
+from routesim.profiles import catalog_fields as y
+from routesim.profiles.yaml_lines import label as file_label, yaml_files
 from routesim.profiles.continuity import APPLE
 from routesim.profiles.model import Quirk
 from routesim.profiles.model_file import ID_RX
 from routesim.profiles.platform import VersionRange
 from routesim.profiles.quirks import EFFECTS, check_when, parse_firmware_range, suggest
-from routesim.profiles.yaml_lines import CatalogError
+from routesim.profiles.catalog_fields import CatalogError
 
 _QUIRK_KEYS = ("id", "effect", "params", "match", "platform", "when", "source", "confidence", "summary")
 _QUIRK_REQUIRED = ("id", "effect", "params", "match", "source", "confidence", "summary")
@@ -87,8 +88,8 @@ def load_quirks_dir(directory: Path | Traversable, *, label: str | None = None) 
         raise CatalogError([f"{directory}:1: not a directory of quirk files; give an existing directory"])
     errors: list[str] = []
     out: list[Quirk] = []
-    for f in y.yaml_files(directory):
-        ctx = y.Ctx(y.label(directory, f.name, label))
+    for f in yaml_files(directory):
+        ctx = y.Ctx(file_label(directory, f.name, label))
         root = y.read_document(f, ctx, "a quirk file")
         if root is not None:
             try:
