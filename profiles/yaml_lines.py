@@ -3,7 +3,7 @@ that both the catalog (``profiles.catalog_fields``) and the scenario loader use.
 
 Files are read as bytes with a size limit checked before parsing (special files refused by type), decoded
 as UTF-8 with the offending byte's offset in the message, and composed by PyYAML's safe composer, which
-here stops as soon as a document holds more than ``max_nodes`` values and refuses explicit standard tags
+here stops as soon as the file holds more than ``max_nodes`` values and refuses explicit standard tags
 (``!!int abc`` would make SafeConstructor raise; ``!!str`` only says "text", as quotes do, and is kept).
 """
 from __future__ import annotations
