@@ -177,6 +177,6 @@ def test_every_bit_has_a_meaning_and_a_source():
 
 
 def test_the_decoder_does_not_import_bleak():
-    code = ("import sys, bt.adverts, bt.adverts.decode; "
+    code = ("import sys, routesim.bt.adverts, routesim.bt.adverts.decode; "
             "assert 'bleak' not in sys.modules and 'dbus_fast' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
