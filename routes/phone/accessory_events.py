@@ -164,8 +164,13 @@ class AccessoryEvents:
         self._fire("notify.rename")
 
     def battery(self, key: str, levels: dict[str, int | None]) -> None:
+        """A report names some parts; the others keep their last level. Only the parts the model has
+        count: a single-unit headset's one battery reads as ``left``, and a model without a battery
+        (wired, USB, CarPlay) shows none."""
         acc = self._acc(key)
-        acc.battery.update({k: v for k, v in levels.items() if v is not None})
+        parts = {"left"} if "single" in acc.model.battery else set(acc.model.battery)
+        acc.battery.update({k: v for k, v in levels.items() if v is not None and k in parts})
+        self._fire("accessory.battery-parts")
 
     def ears(self, key: str, left: str | None = None, right: str | None = None, case: str | None = None) -> None:
         acc = self._acc(key)

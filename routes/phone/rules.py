@@ -105,6 +105,9 @@ _RULES = (
        "availableInputs follows the category and mode: none for output-only, HFP only with the HFP option"),
     _r("route.earbuds-out", INF, "scenario-format decisions; ios-audio-session §11 (automatic ear detection)",
        "both buds out leave the route; one bud out keeps it; back in returns it"),
+    _r("accessory.battery-parts", INF, "scenario-format decisions (the battery step: a single-unit headset "
+       "uses left); the catalog's hardware.battery",
+       "a battery report sets only the parts the model has; the other parts keep their last level"),
     # Route-change notifications
     _r("notify.new-device", DOC, "ios-audio-session §6.1 (Doc-RouteChangeReason)",
        "a connected device that takes the route posts newDeviceAvailable"),
