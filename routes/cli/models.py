@@ -30,8 +30,8 @@ def _caps(m: Model) -> str:
     return "; ".join(parts)
 
 
-def show(m: Model, out=sys.stdout) -> None:
-    w = out.write
+def show(m: Model, out=None) -> None:
+    w = (out or sys.stdout).write  # the stdout of the moment, not the one at import (tests swap it)
     w(f"{m.id}: {getattr(m, 'product', '') or m.name}\n")
     rows = [
         ("factory name", m.name, "name"),
