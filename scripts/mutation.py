@@ -132,7 +132,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("modules", nargs="*", help="repository paths of the modules to mutate "
                         "(default: the phone model, the expectation checker and the advert decoder)")
     parser.add_argument("--keep", action="store_true",
-                        help="reuse .mutation/ from the previous run (mutmut re-checks only what changed)")
+                        help="reuse .mutation/ and mutmut's recorded results from the previous run")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2,
                         help="parallel test processes (default: the number of CPUs)")
     args = parser.parse_args(argv)
