@@ -14,10 +14,11 @@ from typing import Iterator
 APPLE = 0x004C
 PROXIMITY_PAIRING = 0x07  # furiousMAC apple_vals: "AirPods (Proximity Pairing)"
 PROXIMITY_PAIRING_LENGTH = 0x19  # genuine devices; OpenPods, CAPod, MagicPodsCore filter on 07 19
-CLONE_LENGTH = 0x13  # what clones send: CAPod FakeAirPods*.kt expect 19; MagicPods-Windows#21 logged 07 13 01 02 20
+# what clones send [DEV capod (FakeAirPods*.kt expect 19), gh:steam3d/MagicPods-Windows#21 (logged 07 13 01 02 20)]
+CLONE_LENGTH = 0x13
 WORN_RULES = (
-    "status-bit-5",  # status bit 5 set while worn: CAPod AirPodsMax.kt / AirPodsMaxUsbc.kt isBeingWorn
-    "earcup-bits",  # status bit 1 or bit 3 (the two ear-cup sensors): CAPod AirPodsMax2.kt, capod#548
+    "status-bit-5",  # status bit 5 set while worn [DEV capod (AirPodsMax.kt, AirPodsMaxUsbc.kt isBeingWorn)]
+    "earcup-bits",  # status bit 1 or bit 3, the two ear-cup sensors [DEV capod (AirPodsMax2.kt), gh:d4rken-org/capod#548]
 )
 STATUS_PREFIX = 0x01  # paired/status broadcast; 0x00 is pairing mode with another layout (furiousMAC)
 

@@ -1,5 +1,6 @@
 # Sourced by scripts/demo and scripts/test: make sure the system packages, the virtualenv and the
-# project are installed. Usage: bootstrap_env MODE   (MODE: "wheel" = pip install .,  "dev" = -e .[test,cluster])
+# project are installed. Usage: bootstrap_env MODE   (MODE: "wheel" = pip install .,  "dev" = -e .[test,cluster],
+# "mutation" = -e .[test,mutation])
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -77,6 +78,8 @@ bootstrap_env() {
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip </dev/null
     if [ "$mode" = dev ]; then
       "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT[test,cluster]" </dev/null
+    elif [ "$mode" = mutation ]; then
+      "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT[test,mutation]" </dev/null
     else
       "$VENV/bin/python" -m pip install -q --disable-pip-version-check "$ROOT" </dev/null
     fi

@@ -234,7 +234,7 @@ def fired_by_rows() -> set[str]:
 def test_lpcm_file_is_header_plus_samples():
     a = make(category="record")
     rec = a.recorder.record("lpcm", 48000, 2, 1.0)
-    assert rec.bytes > 192_000  # 48,000 frames x 2 channels x 2 bytes, plus the header
+    assert rec.bytes == 4096 + 192_000  # the header, then 48,000 frames x 2 channels x 2 bytes
 
 
 def test_aac_file_grows_with_duration_and_channels():

@@ -43,6 +43,7 @@ def test_example_a_airpods_pro_2_both_in_ear(catalog):
     assert s.lid_counter == 1 and s.lid_open is None  # not a case context: the lid state is meaningless
     assert s.color_name == "white" and s.connection_state_name == "idle"
     assert s.ears() == ("in", "in") and s.batteries() == (100, 90, None)
+    assert s.microphone == "left"  # §5.3: the microphone pod is left when bit 5 XOR bit 6 (1 XOR 0)
 
 
 def test_example_b_airpods_2_right_pod_primary_flipped(catalog):
@@ -54,6 +55,7 @@ def test_example_b_airpods_2_right_pod_primary_flipped(catalog):
     assert (s.left, s.right) == (None, 90)  # F9 flipped: left high nibble F (absent), right low nibble 9
     assert s.case is None
     assert s.connection_state_name == "music"  # 05
+    assert s.microphone == "right"  # bit 5 XOR bit 6 = 0 XOR 0
     assert s.lid_open is None
 
 
@@ -68,6 +70,34 @@ def test_example_c_airpods_pro_2_charging_in_open_case(catalog):
     assert s.lid_counter == 1 and s.lid_open is True  # 0x51: bit 3 = 0, broadcaster in the case: it counts
     assert s.color_name == "white"
     assert (s.left_in_ear, s.right_in_ear) == (False, False)
+    assert s.microphone == "left"  # bit 5 XOR bit 6 = 0 XOR 1
+
+
+def test_only_the_left_pod_charging_is_not_the_case_charging(catalog):
+    """Example A with byte 7 = 0x1F: flags 0x1, bit 0 only, the left pod (not flipped) charges (§5.3)."""
+    s = decode_proximity(EXAMPLE_A[:7] + bytes([0x1F]) + EXAMPLE_A[8:], catalog)
+    assert (s.left_charging, s.right_charging, s.case_charging) == (True, False, False)
+
+
+def test_one_pod_in_the_case(catalog):
+    """Example A with status 0x3B: bit 4 set, bit 2 clear, so one pod is in the case (§5.3)."""
+    s = decode_proximity(EXAMPLE_A[:5] + bytes([0x3B]) + EXAMPLE_A[6:], catalog)
+    assert s.pods_in_case == 1
+
+
+def test_a_single_battery_model_reads_one_level_and_no_case(catalog):
+    """Example C's bytes with AirPods Max's product id (0x200A): a single-battery model reads its one level
+    from the low nibble of byte 6 (capod SingleApplePods.kt, openpods PodsStatus.java) as left; the right
+    and case nibbles of C (80, 90) are not attributed to it."""
+    s = decode_proximity(EXAMPLE_C[:3] + bytes([0x0A, 0x20]) + EXAMPLE_C[5:], catalog)
+    assert s.model_id == "airpods-max"
+    assert (s.left, s.right, s.case) == (80, 80, 90)  # the dual reading stays available
+    assert s.batteries() == (s.single, None, None) and s.single == (EXAMPLE_C[6] & 0x0F) * 10
+
+
+def test_without_a_catalog_the_bundled_one_resolves_the_model():
+    s = decode_proximity(EXAMPLE_A)
+    assert s.model_id == "airpods-pro-2" and s.record == EXAMPLE_A
 
 
 def test_example_c_as_printed_is_truncated_not_decoded(catalog):
@@ -179,6 +209,6 @@ def test_every_bit_has_a_meaning_and_a_source():
 
 
 def test_the_decoder_does_not_import_bleak():
-    code = ("import sys, bt.adverts, bt.adverts.decode; "
+    code = ("import sys, routesim.bt.adverts, routesim.bt.adverts.decode; "
             "assert 'bleak' not in sys.modules and 'dbus_fast' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -25,7 +25,7 @@ _53 = Source(Tag.DEV, "librepods (blemanager.cpp), capod (DualApplePods.kt): the
 _53_FM = Source(Tag.DEV, "librepods, capod; furiousMAC (its masks are the un-flipped case)")
 _52 = Source(Tag.DEV, "furiousMAC, librepods, capod")
 _SINGLE = Source(Tag.DEV, "capod (SingleApplePods.kt: low nibble, flags bit 0), openpods (PodsStatus.java: singleStatus "
-                          "hex digit 13, chargeSingle bit 0) agree")
+                          "hex digit 13, chargeSingle bit 0): they agree")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +68,7 @@ LAYOUT: tuple[Bits, ...] = (
     Bits(7, 0x10, "single_charging", "single-unit models: flags bit 0 is the headset charging, not flipped", _SINGLE),
     Bits(5, 0x20, "worn_status_bit_5", "worn rule status-bit-5 (AirPods Max, Max USB-C): bit 5 set while worn; on "
          "the 2nd generation bit 5 is always set (capod AirPodsMax2.kt), so this reading is kept but not chosen there",
-         Source(Tag.DEV, "capod (AirPodsMax.kt, AirPodsMaxUsbc.kt isBeingWorn); gh:adolfintel/OpenPods#124 payloads")),
+         Source(Tag.DEV, "capod (AirPodsMax.kt, AirPodsMaxUsbc.kt isBeingWorn); gh:adolfintel/OpenPods#124 (payloads)")),
     Bits(5, 0x0A, "worn_earcup_bits", "worn rule earcup-bits (AirPods Max 2): bit 1 OR bit 3, one per ear-cup "
          "sensor (chosen, as capod: Android often sees bit 1 only); both bits set is kept as worn_both_cups",
          Source(Tag.DEV, "capod (AirPodsMax2.kt isBeingWorn); gh:d4rken-org/capod#548 (0x23 Android, 0x2B macOS)")),
@@ -79,7 +79,7 @@ LAYOUT: tuple[Bits, ...] = (
 
 #: Our choices where the sources differ or say nothing.
 CHOICES: dict[str, Source] = {
-    "scale": Source(Tag.INF, "librepods, capod (nibble n in 0-10 is n x 10 %; OpenPods shows n x 10 + 5)"),
+    "scale": Source(Tag.INF, "librepods, capod (nibble n in 0-10 is n x 10 %; openpods shows n x 10 + 5)"),
     "over_100": Source(Tag.INF, "capod, librepods (nibbles 11-14 read as 100 %, as CAPod clamps and librepods' doc "
                                 "says); furiousMAC ('have seen > 100 %')"),
     "unknown": Source(Tag.DEV, "librepods, capod, furiousMAC (nibble 0xF is unknown or not present, e.g. the case "
@@ -88,12 +88,12 @@ CHOICES: dict[str, Source] = {
                            "the case, is set); otherwise None"),
     "which_pod_in_case": Source(Tag.INF, "bit 4 says one pod is in the case but no source says which; not guessed"),
     "encrypted": Source(Tag.INF, "capod, librepods (the 16 encrypted bytes need the AAP proximity key); not decoded"),
-    "single": Source(Tag.INF, "a model whose catalog battery is [single] reads the single_battery row (capod, openpods); "
-                              "the dual reading (librepods) stays in left/right; an unknown model shows both"),
+    "single": Source(Tag.INF, "capod, openpods: a model whose catalog battery is [single] reads the single_battery "
+                              "row; librepods: the dual reading stays in left/right; an unknown model shows both"),
     "worn": Source(Tag.INF, "the model's catalog advert.worn rule picks the worn reading; models without one have none"),
-    "clone": Source(Tag.INF, "a record of length 0x13 is a clone (capod FakeAirPods*.kt, gh:steam3d/MagicPods-Windows#21): "
-                             "bytes 0-10 read as the genuine layout, the last 10 bytes are not decoded, and it is never "
-                             "given the model whose product id it claims"),
+    "clone": Source(Tag.INF, "capod (FakeAirPods*.kt), gh:steam3d/MagicPods-Windows#21: a record of length 0x13 is "
+                             "a clone; bytes 0-10 read as the genuine layout, the last 10 bytes are not decoded, and it "
+                             "is never given the model whose product id it claims"),
 }
 
 COLORS = {  # byte 9 (furiousMAC, librepods and capod agree)

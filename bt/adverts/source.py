@@ -44,6 +44,7 @@ from routesim.profiles.continuity import APPLE, ContinuityError
 from routesim.bt.bluez.errors import BluezError, NoAdapter, NoPermission, one_line
 from routesim.bt.event_stream import EventStream
 from routesim.events import AccessoryEvent, AccessoryInfo, BatteryChanged, EarsChanged, WornChanged
+from routesim.bt.adverts.bleak_errors import CondenseBleakErrors
 from routesim.bt.adverts.decode import ProximityStatus, decode_proximity
 
 log = logging.getLogger("routesim.bt.adverts")
@@ -56,7 +57,7 @@ class Sighting:
     """One Apple advert as bleak reported it: decoded (``status``), or why it could not be (``error``)."""
 
     address: str
-    rssi: int
+    rssi: int | None  # None: BlueZ sent a value that is not a whole number (logged once per address)
     status: ProximityStatus | None
     error: str | None
     data: bytes  # manufacturer_data[76]
@@ -112,6 +113,8 @@ class AdvertSource(EventStream):
         self._worn: dict[str, bool] = {}
         self._owner: dict[str, tuple[str, float]] = {}  # key -> (advertising address, last heard)
         self._unpaired: set[tuple[str, str]] = set()  # (model id, why) already logged
+        self._mistyped: set[tuple[str, str]] = set()  # (address, property) already logged
+        self._condense: CondenseBleakErrors | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------------
     async def start(self) -> "AdvertSource":
@@ -123,8 +126,12 @@ class AdvertSource(EventStream):
             await self._preflight()
         kwargs: dict[str, Any] = {"bluez": {"adapter": self.adapter}} if self.adapter else {}
         scanner = BleakScanner(detection_callback=self._on_advert, **kwargs)
+        if self._condense is None:
+            self._condense = CondenseBleakErrors(log).install()
+        started = False
         try:
             await scanner.start()
+            started = True
         except BleakBluetoothNotAvailableError as exc:
             raise _not_available(exc) from None
         except DBusError as exc:
@@ -133,6 +140,9 @@ class AdvertSource(EventStream):
             raise BluezError(f"cannot scan: {exc}") from None
         except (KeyError, TypeError, AttributeError, ValueError) as exc:  # bleak indexes BlueZ's values directly
             raise BluezError(f"bleak could not read BlueZ's adapter: {type(exc).__name__}: {exc}") from None
+        finally:
+            if not started:  # the filter lives exactly as long as a running scanner
+                self._uncondense()
         self._scanner = scanner
         return self
 
@@ -143,7 +153,13 @@ class AdvertSource(EventStream):
                 await scanner.stop()
             except (BleakError, DBusError, OSError, asyncio.TimeoutError) as exc:  # the bus may be gone already
                 log.info("stopping the scanner: %s", exc)
+        self._uncondense()
         self._end_stream()
+
+    def _uncondense(self) -> None:
+        condense, self._condense = self._condense, None
+        if condense is not None:
+            condense.remove()
 
     async def __aenter__(self) -> "AdvertSource":
         return await self.start()
@@ -164,13 +180,26 @@ class AdvertSource(EventStream):
     # -- adverts ---------------------------------------------------------------------------------------
     def _on_advert(self, device: Any, adv: Any) -> None:
         """bleak's detection callback: runs inside bleak's D-Bus message handler, so it never raises."""
+        address = str(getattr(device, "address", "?"))
         try:
-            self.handle(str(device.address), adv.rssi, adv.manufacturer_data.get(APPLE))
-        except Exception:  # untrusted input must not take the scanner down
-            log.exception("advert from %s could not be handled", getattr(device, "address", "?"))
+            rssi, data = adv.rssi, adv.manufacturer_data.get(APPLE)
+            if isinstance(rssi, bool) or not isinstance(rssi, int):  # bleak passes BlueZ's RSSI on unchecked
+                self._note_mistyped(address, "RSSI", f"{type(rssi).__name__} {rssi!r:.40}, not a whole number")
+                rssi = None
+            if data is not None and not isinstance(data, (bytes, bytearray, memoryview)):
+                self._note_mistyped(address, "ManufacturerData[0x004C]", f"{type(data).__name__}, not bytes")
+                return
+            self.handle(address, rssi, data)
+        except Exception as exc:  # untrusted input must not take the scanner down; one line, once per address
+            self._note_mistyped(address, "advert", f"could not be handled: {type(exc).__name__}: {exc}")
 
-    def handle(self, address: str, rssi: int, data: bytes | None) -> None:
-        """One advert: decode, report the sighting, pair, emit what changed."""
+    def _note_mistyped(self, address: str, what: str, why: str) -> None:
+        if (address, what) not in self._mistyped and len(self._mistyped) < 4096:
+            self._mistyped.add((address, what))
+            log.warning("advert from %s: %s is %s; ignored", address, what, " ".join(why.split())[:200])
+
+    def handle(self, address: str, rssi: int | None, data: bytes | None) -> None:
+        """One advert: decode, report the sighting, pair, emit what changed. ``rssi`` None: unknown."""
         if data is None:
             return  # not Apple
         data = bytes(data)
@@ -183,7 +212,7 @@ class AdvertSource(EventStream):
         if status is None:
             return  # another Continuity message (Nearby Info, Find My …)
         self._sighting(Sighting(address, rssi, status, None, data))
-        if self.min_rssi is not None and rssi < self.min_rssi:
+        if self.min_rssi is not None and (rssi is None or rssi < self.min_rssi):
             return
         key = self._pair(status, address)
         if key is None:

@@ -32,7 +32,7 @@ def run(args) -> int:
         try:
             payload = bytes.fromhex(hexstr)
         except ValueError:
-            sys.stderr.write(f"routesim identify: {value!r} is neither a Modalias (bluetooth:v004Cp2014d…) nor hex "
+            sys.stderr.write(f"routesim identify: {value[:80]!r} is neither a Modalias (bluetooth:v004Cp2014d…) nor hex "
                              "advertisement bytes (e.g. 0719011420…)\n")
             return 2
         if payload[:2] == b"\x4c\x00":  # a full AD structure's company id, little-endian

@@ -51,7 +51,7 @@ def _pct(value: int | None, charging: bool = False) -> str:
 def format_sighting(s: Any) -> str:
     """One line: ``ADDRESS  rssi N  0xPID model "product"  battery L.. R.. case..  in-ear L.. R..  lid ..``
     (``+`` after a level: charging; ``--``: unknown)."""
-    head = f"{s.address}  rssi {s.rssi:>4}"
+    head = f"{s.address}  rssi {'?' if s.rssi is None else s.rssi:>4}"
     if s.status is None:
         return f"{head}  unreadable proximity advert: {s.error}  ({s.data.hex()})"
     st = s.status

@@ -338,7 +338,7 @@ class CallCenter:
     def reset(self) -> None:
         """The system resets the provider (callkit.provider-reset): the delegate gets providerDidReset, which
         "can be treated as a request to end all calls without the need to respond to any actions"
-        (H-CXProvider [DOC]): every CallKit call ends, pending actions are dropped (no timedOutPerforming),
+        ([DOC H-CXProvider]): every CallKit call ends, pending actions are dropped (no timedOutPerforming),
         and the call session goes as when the last call ends (didDeactivate after providerDidReset) [INF]."""
         self._fire("callkit.provider-reset")
         self.phone.post("providerDidReset", "callkit.provider-reset")

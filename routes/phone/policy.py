@@ -18,7 +18,7 @@ from routesim.routes.phone.config import OUTPUT_ONLY, Configuration, implied_rul
 from routesim.routes.phone.ports import RECEIVER, SPEAKER, Port, Route, bluetooth_port, built_in_mic, wired_port
 
 DEFAULT_RATE = 48000
-HIGH_QUALITY_RATE = 48000  # "full-bandwidth" (H-Types); the rate is undocumented: 48 kHz as captures show [INF]
+HIGH_QUALITY_RATE = 48000  # "full-bandwidth" [DOC H-Types]; the rate is undocumented: 48 kHz as captures show [INF]
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,8 +173,8 @@ def decide(state: PolicyState) -> Decision:
 
 
 def _high_quality(dev: Device, config: Configuration) -> bool:
-    """bluetoothHighQualityRecording on a model the catalog says supports it (H-Types: playAndRecord, mode
-    default, iOS 26; the option's validity is checked when the category is set)."""
+    """bluetoothHighQualityRecording on a model the catalog says supports it ([DOC H-Types: playAndRecord, mode
+    default, iOS 26]; the option's validity is checked when the category is set)."""
     m = dev.model
     return (config.category == "playAndRecord" and "bluetoothHighQualityRecording" in config.effective
             and m.is_bluetooth and m.high_quality_recording and m.microphones > 0)

@@ -413,7 +413,7 @@ class Phone(AccessoryEvents, OtherApps):
             "name": acc.info.name,
             "battery": dict(acc.battery),
             "worn": acc.worn if acc.model.has_head_detection else None,
-            # the input port's highQualityRecording capability (H-Types BluetoothMicrophone extension)
+            # the input port's highQualityRecording capability [DOC H-Types (BluetoothMicrophone extension)]
             "highQualityRecording": ("enabled" if link and link.high_quality else
                                      "supported" if acc.model.high_quality_recording else "unsupported"),
             "connected": acc.connected,

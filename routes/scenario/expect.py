@@ -19,6 +19,7 @@ from routesim.routes.scenario.values import (
     At, Bool, Choice, ListOf, Measure, Name, Nullable, Record, Ref, Schema, Table, Text, at_least_one, opt, pairs,
 )
 from routesim.routes.scenario.values import Duration, Number  # noqa: E402  (the audio expectation)
+from routesim.routes.scenario.limits import MAX_AUDIO_S, MAX_FREQUENCY  # noqa: E402
 
 # ---------------------------------------------------------------- routes
 
@@ -186,8 +187,8 @@ EXPECT_FIELDS = Record({
     "audio": opt(Record({  # addition (docs/audio-expectation.md): a test signal through the current route
         "signal": opt(Choice("sweep", "tone", "noise", "speech")),
         "direction": opt(Choice("output", "input")),
-        "frequency": opt(Number(positive=True)),
-        "duration": opt(Duration(positive=True)),
+        "frequency": opt(Number(positive=True, maximum=MAX_FREQUENCY)),
+        "duration": opt(Duration(positive=True, maximum=MAX_AUDIO_S, what="an audio length")),
         "sourceLevel": opt(Number(maximum=0)),
         "bandwidth": NUMBER, "level": NUMBER, "snr": NUMBER, "sampleRate": NUMBER, "channels": NUMBER,
         "port": opt(Nullable(Name(PORTS))),

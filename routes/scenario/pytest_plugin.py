@@ -11,6 +11,11 @@ document), and Python tests get fixtures named ``routesim_…`` (docs/python-api
   test is skipped with the reason. Never the system bus by default.
 
 When a test that used a phone fails, the phone's timeline is added to the report.
+
+A scenario file that does not load is one failing item whose message is the loader's one line (FILE:LINE:
+what is wrong; what would be right), the same line ``routesim run`` prints; the files beside it still run.
+An unexpected exception while loading is also one failing item (saying it is a bug), never a collection
+error that would stop the session.
 """
 from __future__ import annotations
 
@@ -169,11 +174,17 @@ class ScenarioFile(pytest.File):
         from routesim.routes.scenario.loader import load_path
         from routesim.routes.scenario.model import ScenarioError
 
-        catalog = default_catalog()
         try:
+            catalog = default_catalog()
             scenarios = load_path(self.path, catalog.ids())
         except ScenarioError as e:
-            yield InvalidScenarioItem.from_parent(self, name="<invalid>", error=str(e))
+            yield InvalidScenarioItem.from_parent(self, name="<invalid>", error=_one_line(str(e)))
+            return
+        except Exception as e:  # noqa: BLE001 - a bug in routesim must not stop the other files from running
+            yield InvalidScenarioItem.from_parent(
+                self, name="<invalid>",
+                error=_one_line(f"{self.path}:1: internal error while loading (a bug in routesim): "
+                                f"{type(e).__name__}: {e}"))
             return
         for sc in scenarios:
             yield ScenarioItem.from_parent(self, name=f"{sc.index}:{sc.name}", scenario=sc, catalog=catalog)
@@ -181,6 +192,10 @@ class ScenarioFile(pytest.File):
 
 class ScenarioFailed(Exception):
     pass
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 class ScenarioItem(pytest.Item):
@@ -214,7 +229,10 @@ class InvalidScenarioItem(pytest.Item):
         self.error = error
 
     def runtest(self):
-        raise ScenarioFailed(f"not a valid scenario: {self.error}")
+        raise ScenarioFailed(self.error)
 
     def repr_failure(self, excinfo):
         return str(excinfo.value)
+
+    def reportinfo(self):
+        return self.path, 0, "scenario file"

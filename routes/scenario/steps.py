@@ -8,6 +8,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 
 from routesim.routes.phone.vocabulary import CATEGORIES, MODES, OPTIONS, Vocabulary
 from routesim.routes.scenario.expect import EXPECT
+from routesim.routes.scenario.limits import MAX_CHANNELS, MAX_SAMPLE_RATE
 from routesim.routes.scenario.model import Step
 from routesim.routes.scenario.nodes import is_null, kind, line_of
 from routesim.routes.scenario.values import (
@@ -16,6 +17,10 @@ from routesim.routes.scenario.values import (
 )
 
 RESERVED_IDS = ("speaker", "receiver", "builtInMic")
+
+# Bounded where the model computes buffer sizes from them (routes.scenario.limits).
+RATE = Number(positive=True, maximum=MAX_SAMPLE_RATE)
+CHANNELS = Number(minimum=1, maximum=MAX_CHANNELS, integer=True)
 
 ACCESSORY = Ref("accessory", "accessories")
 OTHER = Ref("other app", "others")
@@ -88,9 +93,9 @@ STEPS: dict[str, Schema] = {
                                 shorthand="active"),
     "session.setPreferredInput": Nullable(Ref("accessory", "accessories", builtins=("builtInMic",))),
     "session.overrideOutputAudioPort": Name(PORT_OVERRIDES),
-    "session.setPreferredSampleRate": Number(positive=True),
+    "session.setPreferredSampleRate": RATE,
     "session.setPreferredIOBufferDuration": Duration(positive=True),
-    "session.setPreferredInputNumberOfChannels": Number(minimum=1, integer=True),
+    "session.setPreferredInputNumberOfChannels": CHANNELS,
     "session.setPrefersNoInterruptionsFromSystemAlerts": Bool(),
     "session.setPrefersInterruptionOnRouteDisconnect": Bool(),
     # calls
@@ -115,13 +120,13 @@ STEPS: dict[str, Schema] = {
     "engine.stop": NONE,
     "engine.installTap": Record({"format": opt(ByKind(
         Choice("hardware"),
-        Record({"sampleRate": req(Number(positive=True)), "channels": req(Number(minimum=1, integer=True))}),
+        Record({"sampleRate": req(RATE), "channels": req(CHANNELS)}),
     ), "hardware")}, shorthand="format"),
     "engine.removeTap": NONE,
     "engine.setVoiceProcessingEnabled": Bool(),
     "recorder.record": Record({"format": opt(Choice("aac", "lpcm"), "aac"),
-                               "sampleRate": opt(Number(positive=True), 44100.0),
-                               "channels": opt(Number(minimum=1, integer=True), 1),
+                               "sampleRate": opt(RATE, 44100.0),
+                               "channels": opt(CHANNELS, 1),
                                "duration": opt(Duration(), 1.0),
                                "wait": opt(Bool())}),  # Addition: false records while later steps run
     "capture.start": Record({"automaticallyConfiguresApplicationAudioSession": opt(Bool(), True),
