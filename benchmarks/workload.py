@@ -59,7 +59,7 @@ def document(doc: int, rounds: int) -> str:
     return HEADER.format(doc=doc) + "".join(ROUND.format(n=f"{doc}x{r}") for r in range(rounds))
 
 
-def workload(documents: int = 2, rounds: int = 200) -> tuple[str, int]:
+def workload(documents: int = 2, rounds: int = 100) -> tuple[str, int]:
     """The file's text and its step count (several documents: each stays under the per-document limit)."""
     text = "---\n".join(document(d, rounds) for d in range(documents))
     return text, documents * rounds * STEPS_PER_ROUND
