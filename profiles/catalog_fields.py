@@ -17,7 +17,7 @@ from routesim.profiles.platform import VersionRange
 from routesim.profiles.provenance import Source
 from routesim.profiles.quirks import check_name, suggest
 from routesim.profiles.yaml_lines import (
-    YAML_TAG, BoundedLoader, ExplicitTag, FileProblem, TooManyNodes, decode_utf8, read_bytes_limited, reader_problem,
+    YAML_TAG, ExplicitTag, compose_all, FileProblem, TooManyNodes, decode_utf8, read_bytes_limited, reader_problem,
 )
 
 MAX_CATALOG_FILE_BYTES = 256 * 1024   # one model or quirk file; the bundled ones are a few KiB
@@ -131,13 +131,9 @@ def read_document(file: Any, ctx: Ctx, what: str) -> Node | None:
 
 
 def compose(text: str, ctx: Ctx) -> Node | None:
-    loader = None
     try:
         # explicit tags pass here: check_tree refuses them naming the field; the reader refuses control characters
-        loader = BoundedLoader(text, MAX_CATALOG_NODES, refuse_explicit_tags=False)
-        docs = []
-        while loader.check_node():
-            docs.append(loader.get_node())
+        docs = list(compose_all(text, MAX_CATALOG_NODES, refuse_explicit_tags=False))
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else 1
@@ -161,9 +157,6 @@ def compose(text: str, ctx: Ctx) -> Node | None:
     except RecursionError:
         ctx.errors.append(f"{ctx.file}:1: YAML nested too deeply; a catalog file is a few levels of mappings")
         return None
-    finally:
-        if loader is not None:
-            loader.dispose()
     docs = [d for d in docs if d is not None]
     if not docs:
         ctx.errors.append(f"{ctx.file}:1: the file is empty; write one mapping")

@@ -66,6 +66,11 @@ class Quirk:
     product_ids: tuple[int, ...] = ()  # Device ID product numbers it matches (never a name)
     vendor_id: int = 0x004C  # Device ID vendor (Bluetooth SIG company id) of those product numbers
 
+    def __hash__(self) -> int:
+        # Equal quirks have the same id and file; hashing those keeps hash and == consistent, where the
+        # generated hash would fail on the mapping fields. Route decisions are cached by state.
+        return hash((self.id, self.origin))
+
     def applies(self, platform: Platform, firmware: tuple[int, ...] | None) -> bool:
         if not platform.is_ios and (self.platform.low or self.platform.high):
             return False
@@ -102,6 +107,10 @@ class Model:
     quirks: tuple[Quirk, ...] = ()
     origin: str = ""  # the data file this model was loaded from
     product: str = ""  # marketing name, e.g. "AirPods Pro (2nd generation, Lightning)"
+
+    def __hash__(self) -> int:
+        # As for Quirk: equal models share id and file (the generated hash fails on the mapping fields).
+        return hash((self.id, self.origin))
 
     @property
     def has_head_detection(self) -> bool:

@@ -1,5 +1,5 @@
 # Sourced by scripts/demo and scripts/test: make sure the system packages, the virtualenv and the
-# project are installed. Usage: bootstrap_env MODE   (MODE: "wheel" = pip install .,  "dev" = -e .[test],
+# project are installed. Usage: bootstrap_env MODE   (MODE: "wheel" = pip install .,  "dev" = -e .[test,cluster],
 # "mutation" = -e .[test,mutation])
 set -euo pipefail
 
@@ -77,7 +77,7 @@ bootstrap_env() {
     say "installing routesim ($mode) and its dependencies"
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip </dev/null
     if [ "$mode" = dev ]; then
-      "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT[test]" </dev/null
+      "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT[test,cluster]" </dev/null
     elif [ "$mode" = mutation ]; then
       "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT[test,mutation]" </dev/null
     else

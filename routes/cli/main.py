@@ -55,12 +55,18 @@ def cmd_run(args) -> int:
     from routesim.routes.scenario.report import as_json, timeline
     from routesim.routes.scenario.runner import run_scenario
 
+    if args.plot and Path(args.plot).suffix.lower() not in (".png", ".svg", ".html"):
+        sys.stderr.write(f"routesim: --plot {args.plot}: the file must end in .png, .svg or .html\n")
+        return 2
     catalog = _catalog(args)
     scenarios, status = _load(args.paths, catalog, sys.stderr)
     color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     passed = failed = invalid = 0
+    plotted = []
     for sc in scenarios:
-        result = run_scenario(sc, catalog)
+        result = run_scenario(sc, catalog, snapshots=bool(args.plot))
+        if args.plot:
+            plotted.append(result)
         if args.format == "json":
             print(json.dumps(as_json(result), default=str))
         else:
@@ -75,6 +81,11 @@ def cmd_run(args) -> int:
     if args.format != "json":
         print(f"routesim: {passed} scenarios passed, {failed} failed, {invalid} invalid"
               + (" (and files that did not load)" if status else ""))
+    if plotted:
+        from routesim.routes.cli.plot import write_timelines
+
+        for written in write_timelines(plotted, args.plot):
+            print(f"routesim: timeline written to {written}", file=sys.stderr)
     if status or invalid:
         return 2
     return 1 if failed else 0
@@ -134,6 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--format", choices=("text", "json"), default="text")
     run.add_argument("-q", "--quiet", action="store_true", help="print only one line per scenario")
     run.add_argument("--quirks", action="append", metavar="DIR", help="extra quirk files layered over the bundled ones")
+    run.add_argument("--plot", metavar="OUT.png|OUT.svg|OUT.html",
+                     help="draw each scenario's route timeline (ports, links, rate, activation, notifications, "
+                          "calls, other apps); several scenarios give OUT-1.png, OUT-2.png… or one HTML page")
     run.set_defaults(func=cmd_run)
 
     exp = sub.add_parser("explain", help="say why the route is what it is at every step, with sources")
@@ -154,13 +168,14 @@ def build_parser() -> argparse.ArgumentParser:
     # Commands that live in their own modules (each adds its subparser).
     from routesim.routes.cli import identify as identify_cli, live, record as record_cli, render as render_cli, \
         scan as scan_cli
-    from routesim.routes.cli import decode as decode_cli
+    from routesim.routes.cli import decode as decode_cli, matrix as matrix_cli
 
     live.add_live_commands(sub)  # devices, watch, fake-bluez
     identify_cli.add_command(sub)
     decode_cli.add_command(sub)
     scan_cli.add_command(sub)
     render_cli.add_command(sub)
+    matrix_cli.add_command(sub)
     record_cli.add_commands(sub)  # record, replay
     for command in sub.choices.values():  # `routesim run x --debug` works as well as `routesim --debug run x`
         command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)

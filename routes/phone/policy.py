@@ -6,6 +6,7 @@ Recency model: last-in wins over a stack of allowed candidates, the built-in por
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -140,6 +141,12 @@ def _newest_first(state: PolicyState) -> list[Device]:
     return sorted((d for d in state.devices if d.available), key=lambda d: -d.seq)
 
 
+@functools.lru_cache(maxsize=4096)
+def available_input_uids(state: PolicyState) -> tuple[str, ...]:
+    """The uids of :func:`available_inputs` (what ``availableInputsChange`` compares), cached by state."""
+    return tuple(p.uid for p, _ in available_inputs(state))
+
+
 def available_inputs(state: PolicyState) -> list[tuple[Port, str]]:
     """availableInputs: (port, key-or-builtInMic) in the order iOS lists them (built-in first) [DOC H-Session17]."""
     config = state.config
@@ -155,7 +162,15 @@ def available_inputs(state: PolicyState) -> list[tuple[Port, str]]:
     return result
 
 
+@functools.lru_cache(maxsize=4096)
 def decide(state: PolicyState) -> Decision:
+    """The route for a state, and why. Pure, so a state seen before (a scenario re-checking an unchanged
+    route, the same configuration on another run) is answered from a cache; ``decide.__wrapped__`` is
+    the uncached function (benchmarks). A Decision is never changed after it is made."""
+    return _decide(state)
+
+
+def _decide(state: PolicyState) -> Decision:
     trace = _Trace()
     config = state.config
     trace.add(*implied_rules(config))

@@ -19,7 +19,7 @@ from routesim.routes.phone.errors import SessionError
 from routesim.routes.phone.notifications import Notification
 from routesim.routes.phone.accessory_events import Accessory, AccessoryEvents
 from routesim.routes.phone.others import DUCKED, INTERRUPTED, PLAYING, OtherApp, OtherApps, ducks, interrupts
-from routesim.routes.phone.policy import Decision, Device, PolicyState, available_inputs, decide
+from routesim.routes.phone.policy import Decision, Device, PolicyState, available_input_uids, available_inputs, decide
 from routesim.routes.phone.ports import Route
 from routesim.routes.phone.behavior import DEFAULT_BEHAVIOR
 
@@ -148,7 +148,8 @@ class Phone(AccessoryEvents, OtherApps):
 
     def reroute(self, reason: str, *, force: bool = False, rule: str | None = None) -> None:
         old = self.decision
-        new = decide(self._policy_state())
+        state = self._policy_state()
+        new = decide(state)
         self.decision = new
         self._fire(*new.rules)
         if new.route != old.route or force:
@@ -163,13 +164,13 @@ class Phone(AccessoryEvents, OtherApps):
                     self.commands.append(SwitchProfile(key, profile, link.codec if link else None))
         for listener in self.listeners:
             listener(self, old, new)
-        self._check_available_inputs()
+        self._check_available_inputs(state if not self.listeners else None)
 
-    def _input_uids(self) -> tuple[str, ...]:
-        return tuple(p.uid for p, _ in available_inputs(self._policy_state()))
+    def _input_uids(self, state: PolicyState | None = None) -> tuple[str, ...]:
+        return available_input_uids(state or self._policy_state())
 
-    def _check_available_inputs(self) -> None:
-        inputs = self._input_uids()
+    def _check_available_inputs(self, state: PolicyState | None = None) -> None:
+        inputs = self._input_uids(state)
         if inputs != self._inputs_seen:
             self._inputs_seen = inputs
             if self.platform.is_ios and self.platform.at_least(26):

@@ -1,7 +1,7 @@
 """YAML at the node level: safe composition, line numbers, what YAML made of a value, guarded walking.
 
-Only PyYAML's safe composer is used (``profiles.yaml_lines.BoundedLoader``: it stops early past MAX_NODES
-and refuses explicit tags such as ``!!int abc``): nothing is constructed from tags, every
+Only PyYAML's safe composer is used (``profiles.yaml_lines.compose_all``: libyaml's C composer where
+PyYAML has it, with the same node limit and the same refusal of explicit tags such as ``!!int abc``): nothing is constructed from tags, every
 value keeps its line, and a value YAML resolved to a bool/number/date where text belongs can be told
 apart (and reported with its original spelling) from a quoted string.
 """
@@ -15,7 +15,7 @@ import yaml.reader
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from routesim.profiles.yaml_lines import YAML_TAG, BoundedLoader, ExplicitTag, TooManyNodes, reader_problem
+from routesim.profiles.yaml_lines import YAML_TAG, ExplicitTag, TooManyNodes, compose_all, reader_problem
 from routesim.routes.scenario.limits import MAX_FILE_BYTES, MAX_NODES, MAX_NUMBER_CHARS
 from routesim.routes.scenario.model import ScenarioError
 
@@ -23,6 +23,8 @@ MAX_BYTES = MAX_FILE_BYTES   # the name older callers import
 
 _constructor = SafeConstructor()
 _SCALAR_KINDS = {"str", "int", "float", "bool", "null", "timestamp", "value", "merge", "binary"}
+_SCALAR_KIND_BY_TAG = {YAML_TAG + k: k for k in _SCALAR_KINDS}  # kind() runs for every value: one lookup
+_MAP, _SEQ = YAML_TAG + "map", YAML_TAG + "seq"
 
 
 def line_of(node: Node) -> int:
@@ -31,11 +33,14 @@ def line_of(node: Node) -> int:
 
 def kind(node: Node) -> str:
     """'str' 'int' 'float' 'bool' 'null' 'timestamp' 'seq' 'map', another yaml.org name, or 'tag'."""
+    cls = node.__class__
+    if cls is ScalarNode:
+        return _SCALAR_KIND_BY_TAG.get(node.tag, "tag")
+    if cls is MappingNode:
+        return "map" if node.tag == _MAP else "tag"
+    if cls is SequenceNode:
+        return "seq" if node.tag == _SEQ else "tag"
     tag = node.tag or ""
-    if isinstance(node, MappingNode):
-        return "map" if tag == YAML_TAG + "map" else "tag"
-    if isinstance(node, SequenceNode):
-        return "seq" if tag == YAML_TAG + "seq" else "tag"
     name = tag[len(YAML_TAG):] if tag.startswith(YAML_TAG) else ""
     return name if name in _SCALAR_KINDS else "tag"
 
@@ -128,12 +133,9 @@ def compose_documents(text: str, file: str) -> Iterator[Node]:
     """The file's YAML documents as node trees (empty documents skipped), YAML errors as ScenarioError."""
     if len(text) > MAX_BYTES or (len(text) * 4 > MAX_BYTES and len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES):
         raise ScenarioError(file, 1, f"file is larger than {MAX_BYTES // 1024} KiB; not a scenario file")
-    loader = None
     expanded = 0  # values of the whole file with every alias expanded: what the schemas will walk
     try:
-        loader = BoundedLoader(text, MAX_NODES)  # its reader already refuses control characters
-        while loader.check_node():
-            root = loader.get_node()
+        for root in compose_all(text, MAX_NODES):  # libyaml when present; both readers refuse control characters
             if root is None or (is_null(root) and not root.value and not root.style):
                 continue
             expanded += check_graph(root, file)
@@ -162,9 +164,6 @@ def compose_documents(text: str, file: str) -> Iterator[Node]:
         raise ScenarioError(file, 1, f"not valid YAML: {' '.join(str(e).split())}") from None
     except RecursionError:
         raise ScenarioError(file, 1, "YAML nested too deeply") from None
-    finally:
-        if loader is not None:
-            loader.dispose()
 
 
 def check_graph(root: Node, file: str) -> int:

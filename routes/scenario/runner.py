@@ -24,6 +24,7 @@ class StepResult:
     checks: list[Check] = field(default_factory=list)
     rules: list[str] = field(default_factory=list)
     quirks: list[Any] = field(default_factory=list)
+    state: dict[str, Any] = field(default_factory=dict)  # what the app could read after the step (snapshot)
 
     @property
     def ok(self) -> bool:
@@ -55,8 +56,9 @@ class ScenarioRun:
     accessories, the attached call and audio models) set up as the scenario says. Every step is one of
     the phone's public methods (``STEP_HANDLERS`` below)."""
 
-    def __init__(self, scenario: Scenario, catalog):
+    def __init__(self, scenario: Scenario, catalog, *, snapshots: bool = False):
         self.scenario = scenario
+        self.snapshots = snapshots  # record StepResult.state (timelines, the matrix); off for speed
         self.catalog = catalog
         app = scenario.app
         self.sim = ApiPhone(
@@ -83,6 +85,20 @@ class ScenarioRun:
         self.phone.commands.clear()
         self._seen = 0  # notifications already attributed to a step
         self._consumed: list[Notification] = []
+
+    def snapshot(self) -> dict[str, Any]:
+        """The session's state after a step, for timelines and the matrix: activation, the hardware rate,
+        the link each Bluetooth accessory carries, other apps and calls."""
+        phone = self.phone
+        calls = getattr(self, "calls", None)
+        return {
+            "active": phone.active,
+            "sampleRate": phone.sample_rate,
+            "links": {key: _link(phone.accessory_view(key)) for key in self.scenario.accessories
+                      if phone.accessories[key].connected},
+            "others": {oid: o.state for oid, o in phone.others.items()},
+            "calls": dict(calls.states()) if calls is not None else {},
+        }
 
     def attached(self, name: str) -> Any:
         """The model an extension attached to this run (``run.engine``, ``run.calls``, ...)."""
@@ -140,6 +156,8 @@ class ScenarioRun:
             self._seen = len(phone.pending)
             res.rules = list(phone.fired)
             res.quirks = list(phone.decision.quirks)
+            if self.snapshots:
+                res.state = self.snapshot()
             result.steps.append(res)
         if failed is not None:
             failed.checks.append(_unexpected_error(failed))
@@ -174,8 +192,12 @@ def _unexpected_error(res: StepResult) -> Check:
                  f"{res.step.op} failed with {res.error} and no `expect: error` follows it")
 
 
-def run_scenario(scenario: Scenario, catalog) -> ScenarioResult:
-    return ScenarioRun(scenario, catalog).run()
+def run_scenario(scenario: Scenario, catalog, *, snapshots: bool = False) -> ScenarioResult:
+    return ScenarioRun(scenario, catalog, snapshots=snapshots).run()
+
+
+def _link(view: dict[str, Any]) -> str:
+    return f"{view['profile']}/{view['codec']}" if view.get("codec") else str(view["profile"])
 
 
 # ---------------------------------------------------------------------- step handlers
