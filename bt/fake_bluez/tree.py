@@ -26,6 +26,7 @@ from routesim.bt.bluez.constants import (
 
 from routesim.bt.fake_bluez.device import FakeDevice, codec_config
 from routesim.bt.fake_bluez.interfaces import Tree
+from routesim.bt.fake_bluez.monitors import MONITOR_MANAGER, manager_properties
 
 
 
@@ -115,6 +116,8 @@ def desired_tree(fake: FakeState) -> Tree:
     """Everything the fake bluetoothd exports right now. Battery1 exists only while HFP is up (on real
     systems it comes from PipeWire's HFP backend); endpoint and transport only for A2DP, never HFP."""
     tree: Tree = {fake.adapter_path: {ADAPTER: adapter_properties(fake)}}
+    if getattr(fake, "monitor_support", False):  # passive scanning (bt.fake_bluez.monitors)
+        tree[fake.adapter_path][MONITOR_MANAGER] = manager_properties()
     for dev in fake.devices.values():
         ifaces: dict[str, Props] = {DEVICE: device_properties(dev, fake.adapter_path)}
         if dev.connected and dev.hfp_up and dev.battery is not None:
