@@ -139,6 +139,13 @@ class AdvertSource(EventStream):
                                bluez=bluez)
         try:
             await scanner.start()
+        except asyncio.CancelledError:
+            # stopped (a signal) while starting: discovery may be on already, so stop it before going
+            try:
+                await asyncio.wait_for(asyncio.shield(scanner.stop()), 0.5)
+            except BaseException as exc:  # noqa: BLE001 - whatever it was, we are leaving
+                log.info("stopping a half-started scanner: %r", exc)
+            raise
         except BleakBluetoothNotAvailableError as exc:
             raise _not_available(exc) from None
         except DBusError as exc:
@@ -157,7 +164,7 @@ class AdvertSource(EventStream):
 
     def how(self) -> str:
         return ("active LE discovery, stopped when this ends" if self.active
-                else "passive monitoring, the adapter's discovery untouched")
+                else "read-only: passive monitoring, the adapter's discovery untouched")
 
     async def stop(self) -> None:
         scanner, self._scanner = self._scanner, None
