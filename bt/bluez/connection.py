@@ -112,8 +112,17 @@ class BluezConnection:
         except (asyncio.TimeoutError, OSError) as exc:
             raise NoBus(f"cannot connect to D-Bus at {address}: {exc}") from None
         self.bus = bus
+        disconnected(bus)  # from now on, a connection that dies leaves no unretrieved future behind
         self._pending.clear()
         bus.add_message_handler(self._handle)
+        try:
+            await self._subscribe_and_sync(bus, initial)
+        except BaseException:
+            if self.bus is bus and not initial:
+                bus.disconnect()  # a half-made connection: the supervisor makes a new one
+            raise
+
+    async def _subscribe_and_sync(self, bus: MessageBus, initial: bool) -> None:
         rules = [
             f"type='signal',sender='{DBUS}',interface='{DBUS}',member='NameOwnerChanged',arg0='{BLUEZ}'",
             f"type='signal',sender='{BLUEZ}',interface='{OBJECT_MANAGER}',path='/'",
@@ -205,10 +214,15 @@ class BluezConnection:
     def _send_ordered(self, msg: Message, callback: Callable[[Message], None]) -> None:
         """Send a call whose reply is handled inside the message handler, in wire order with signals."""
         bus = self.bus
-        assert bus is not None
+        if bus is None or not bus.connected:
+            return  # the connection is going: the supervisor resyncs on the next one
         msg.serial = bus.next_serial()
         self._pending[msg.serial] = callback
-        bus.send(msg).add_done_callback(consume_result)
+        try:
+            bus.send(msg).add_done_callback(consume_result)
+        except (OSError, EOFError) as exc:
+            self._pending.pop(msg.serial, None)
+            log.info("send failed: %s", exc)
 
     # -- resync -----------------------------------------------------------------------------------------
     async def _resync(self) -> None:
@@ -275,6 +289,8 @@ class BluezConnection:
             await self._resync()
         except NotAnswering as exc:
             self._not_answering(exc)
+        except (NotConnected, OSError, EOFError) as exc:
+            log.info("resync failed: %s", exc)  # the connection is going: the supervisor takes over
         except Exception as exc:
             log.warning("resync failed: %s", exc)
 
@@ -336,9 +352,11 @@ class BluezConnection:
 
     async def _read_cards(self) -> None:
         try:
-            reply = await self.call(FAKE_PIPEWIRE, FAKE_PIPEWIRE_PATH, FAKE_PIPEWIRE_IFACE, "ListCards", "", [])
-        except DBusError as exc:
-            log.warning("fake PipeWire ListCards failed: %s", exc)
+            reply = await asyncio.wait_for(
+                self.call(FAKE_PIPEWIRE, FAKE_PIPEWIRE_PATH, FAKE_PIPEWIRE_IFACE, "ListCards", "", []),
+                self.settings.answer_timeout / 2)
+        except (DBusError, asyncio.TimeoutError) as exc:
+            log.info("fake PipeWire ListCards failed: %s", exc)
             return
         if reply.signature != "a(sss)":
             return

@@ -22,7 +22,7 @@ from dbus_fast import BusType, Message, MessageType, NameFlag, RequestNameReply
 from dbus_fast.aio import MessageBus
 
 from routesim.bt.bluez.constants import DBUS
-from routesim.bt.dbus_util import disconnect
+from routesim.bt.dbus_util import disconnect, disconnected
 
 log = logging.getLogger("routesim.bt.bluez")
 
@@ -53,6 +53,7 @@ class SteeringLocks:
         except Exception as exc:  # the backend reached this bus a moment ago: say it, do not steer
             self._refused = {a: f"could not connect for the steering lock ({exc})" for a in self.adapters}
             return False
+        disconnected(self._bus)  # a bus that goes away (restart) leaves no unretrieved future
         for adapter in self.adapters:
             holder = await self._take(adapter)
             if holder is not None:

@@ -25,7 +25,7 @@ from typing import Any
 from dbus_fast import BusType, DBusError, Message, MessageType, NameFlag, RequestNameReply
 from dbus_fast.aio import MessageBus
 
-from routesim.bt.dbus_util import consume_result, disconnect
+from routesim.bt.dbus_util import consume_result, disconnect, disconnected
 from routesim.bt.fake_bluez.accessory import accessory_from_model
 from routesim.bt.fake_bluez.advert import APPLE, proximity_pairing
 
@@ -77,6 +77,7 @@ class FakeControl:
     async def start(self) -> None:
         bus = await MessageBus(bus_address=self.fake.bus_address, bus_type=BusType.SYSTEM).connect()
         bus.add_message_handler(self._handle)
+        disconnected(bus)
         reply = await bus.request_name(NAME, NameFlag.DO_NOT_QUEUE)
         if reply is not RequestNameReply.PRIMARY_OWNER:
             bus.disconnect()
