@@ -25,7 +25,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import re
+import signal
 import shutil
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
@@ -110,6 +112,15 @@ def stand_in_card(address: str, uuids: set[str], active: str | None) -> Card:
     if active and active not in profiles:
         profiles[active] = True  # a codec variant (a2dp-sink-aac) is offered while it is active
     return Card(card_name(address), active, profiles)
+
+
+def signal_child(pid: int, sig: int) -> None:
+    """Signal a child of ours by its pid. Not ``Process.terminate()``: that polls (reaps) an exited child
+    behind asyncio's child watcher, which then logs "Unknown child process pid …"."""
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
 
 
 # ------------------------------------------------------------------------------------- pactl's output
@@ -203,11 +214,11 @@ class PactlCards:
     async def _end_proc(self) -> None:
         proc, self._proc = self._proc, None
         if proc is not None and proc.returncode is None:
-            proc.terminate()
+            signal_child(proc.pid, signal.SIGTERM)
             try:
-                await asyncio.wait_for(proc.wait(), 1)
+                await asyncio.wait_for(proc.wait(), 0.3)
             except asyncio.TimeoutError:
-                proc.kill()
+                signal_child(proc.pid, signal.SIGKILL)
 
     async def stop(self) -> None:
         task, self._task = self._task, None

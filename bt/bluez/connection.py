@@ -354,7 +354,7 @@ class BluezConnection:
         try:
             reply = await asyncio.wait_for(
                 self.call(FAKE_PIPEWIRE, FAKE_PIPEWIRE_PATH, FAKE_PIPEWIRE_IFACE, "ListCards", "", []),
-                self.settings.answer_timeout / 2)
+                min(0.5, self.settings.answer_timeout))
         except (DBusError, asyncio.TimeoutError) as exc:
             log.info("fake PipeWire ListCards failed: %s", exc)
             return

@@ -47,6 +47,8 @@ class BluezCommandSink:
         self.report = report
         self.steering = steering
         self.links = links
+        self.in_flight: dict[str, int] = {}  # device key -> profile switches not answered yet
+        self.after: Callable[[], None] | None = None  # called after each command's result is reported
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def owns(self, key: str) -> bool:
@@ -61,9 +63,16 @@ class BluezCommandSink:
         if moved:
             before = self.links.get(command.key)
             self.links[command.key] = (command.profile, command.codec)
+        key = command.key
+        self.in_flight[key] = self.in_flight.get(key, 0) + 1
 
         async def run() -> Any:
-            result = await self.backend.execute(command, apply=self.apply, dry_run=read_only)
+            try:
+                result = await self.backend.execute(command, apply=self.apply, dry_run=read_only)
+            finally:
+                self.in_flight[key] -= 1
+                if not self.in_flight[key]:
+                    del self.in_flight[key]
             line = f"command       {result}"
             if read_only:
                 line += f"  [read-only: {self.steering.why_not()}]"
@@ -74,6 +83,8 @@ class BluezCommandSink:
                     self.links[command.key] = before
                 line += f"; rolled back: the model keeps {_link(before)}"
             self.report(line)
+            if self.after is not None:
+                self.after()
             return result
 
         task = asyncio.ensure_future(run())
@@ -109,10 +120,14 @@ class SessionFeed:
         self.manager.listeners.append(self._print)
         self.calls = CallCenter(self.phone, self.clock, self.manager.flush)
         self.call_plan = (call_at, call_length) if call_at is not None else None
+        self.sink: BluezCommandSink | None = None
+        self._drift: dict[str, tuple[str, str] | None] = {}  # key -> (carried, wanted) last reported
 
     def attach_backend(self, backend: Any, apply: bool, steering: Any = None) -> None:
-        self.manager.add_sink(BluezCommandSink(backend, apply=apply, report=self.out, steering=steering,
-                                               links=self.manager.device_profiles))
+        self.sink = BluezCommandSink(backend, apply=apply, report=self.out, steering=steering,
+                                     links=self.manager.device_profiles)
+        self.sink.after = self.check_drift
+        self.manager.add_sink(self.sink)
         if self.call_plan:  # we are inside the running loop now: the wall clock can schedule
             at, length = self.call_plan
             self.clock.call_later(at, lambda: self._call("start_call", "call-1"))
@@ -138,6 +153,34 @@ class SessionFeed:
             self.manager.dispatch(event)
         except Exception as exc:  # a live event must never stop the watch
             self.out(f"session       could not apply {type(event).__name__}: {exc}")
+        self.check_drift()
+
+    def check_drift(self) -> None:
+        """Where the link the model wants for a device (the route iOS would choose) differs from what the
+        rig's audio server carries, say so once; and say when they agree again. A device with a switch
+        of ours still in flight is not judged, nor one the route does not use (routesim never switches a
+        card off, so an unused device keeps whatever it carries) [INF]."""
+        in_flight = self.sink.in_flight if self.sink is not None else {}
+        wanted = {k: link.profile for k, link in self.phone.decision.links.items() if link.profile in ("a2dp", "hfp")}
+        for key, carried in list(self.manager.device_profiles.items()):
+            acc = self.phone.accessories.get(key)
+            if acc is None or not acc.connected:
+                self._drift.pop(key, None)
+                continue
+            if key in in_flight:
+                continue
+            want = wanted.get(key)
+            state = (carried[0], want) if want is not None and carried[0] in ("a2dp", "hfp") and carried[0] != want \
+                else None
+            if state == self._drift.get(key):
+                continue
+            before = self._drift.get(key)
+            self._drift[key] = state
+            if state is not None:
+                self.out(f"drift         {key}  the rig carries {_link(carried)}; for this session iOS would use "
+                         f"{want} (route {self.phone.route.short()})")
+            elif before is not None:
+                self.out(f"drift         {key}  in step again: the rig carries {_link(carried)}")
 
 
 STATUS_LABELS = {"bus": "bus", "bluetoothd": "bluetoothd"}

@@ -206,7 +206,7 @@ async def test_a_bluetoothd_that_does_not_answer_is_reported_within_seconds(fake
     lines = err.decode().splitlines()
     assert len(lines) == 1 and lines[0].startswith("routesim: bluetoothd does not answer: org.bluez is owned by "), lines
     assert f"(pid {fake_process.proc.pid})" in lines[0] and "GetManagedObjects got no reply within 3 s" in lines[0]
-    assert took < 6
+    assert took < 8  # 3 s of waiting for the answer, the rest is start-up on a loaded machine
 
 
 async def test_a_second_steering_watcher_says_so_and_runs_read_only(fake, private_bus, airpods, watches):
