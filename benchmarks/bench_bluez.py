@@ -311,30 +311,34 @@ def summary(values: list[int]) -> dict[str, Any]:
 
 def match(sent: list[tuple[int, str, int, int]], stamps: list[tuple[int, str]], what: str
           ) -> tuple[dict[str, list[int]], dict[str, list[int]], list[str]]:
-    """Latency of each measured action: the first stamp of its kind at or after its trigger signal and before
-    the next action's first signal. Returns ({kind: [ns]}, {kind: [cycle]}, problems)."""
+    """Latency of each measured action: its stamp, found by aligning the stamps' kinds in order with the
+    actions (not by time windows: an event that arrives after the next action began is late, and its
+    latency counts as measured, not as lost). Returns ({kind: [ns]}, {kind: [cycle]}, problems)."""
+    import difflib
+
     lat: dict[str, list[int]] = {k: [] for k in KINDS}
     cycles: dict[str, list[int]] = {k: [] for k in KINDS}
     problems: list[str] = []
-    j = 0
-    for i, (cycle, kind, _first, trig) in enumerate(sent):
-        end = sent[i + 1][2] if i + 1 < len(sent) else math.inf
-        got = None
-        while j < len(stamps) and stamps[j][0] < end:
-            t, k = stamps[j]
-            j += 1
-            if got is None and t >= trig and k == kind:
-                got = t - trig
-            elif cycle >= 0:
-                problems.append(f"{what}: cycle {cycle} {kind}: unexpected {k} stamp "
-                                f"({(t - trig) / 1e6:+.3f} ms from the trigger)")
-        if cycle < 0:
-            continue  # warm-up
-        if got is None:
-            problems.append(f"{what}: cycle {cycle} {kind}: nothing seen")
+    want = [kind for _, kind, _, _ in sent]
+    got = [kind for _, kind in stamps]
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, want, got, autojunk=False).get_opcodes():
+        if op == "equal":
+            for d in range(i2 - i1):
+                cycle, kind, _first, trig = sent[i1 + d]
+                t = stamps[j1 + d][0]
+                if cycle < 0:
+                    continue  # warm-up
+                if t < trig:
+                    problems.append(f"{what}: cycle {cycle} {kind}: stamped {(trig - t) / 1e6:.3f} ms before its trigger")
+                    continue
+                lat[kind].append(t - trig)
+                cycles[kind].append(cycle)
             continue
-        lat[kind].append(got)
-        cycles[kind].append(cycle)
+        for i in range(i1, i2):
+            if sent[i][0] >= 0:
+                problems.append(f"{what}: cycle {sent[i][0]} {sent[i][1]}: nothing seen")
+        for j in range(j1, j2):
+            problems.append(f"{what}: an unexpected {stamps[j][1]} stamp")
     return lat, cycles, problems
 
 

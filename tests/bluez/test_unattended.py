@@ -18,6 +18,14 @@ from routesim.clock import WallClock
 
 AIRPODS = "AA:BB:CC:DD:EE:01"
 ROUTESIM = [sys.executable, "-m", "routesim"]
+
+
+def _env(bus: str | None = None) -> dict[str, str]:
+    """The environment a user's shell gives: no PYTHONUNBUFFERED (it would hide block buffering)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    if bus is not None:
+        env["DBUS_SYSTEM_BUS_ADDRESS"] = bus
+    return env
 NOISE = ("Traceback", "never retrieved", "BlockingIOError", "Error")
 
 
@@ -30,7 +38,7 @@ class Watch:
 
     @classmethod
     async def start(cls, bus: str, *args: str) -> "Watch":
-        env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=bus)
+        env = _env(bus)
         proc = await asyncio.create_subprocess_exec(*ROUTESIM, "watch", *args, env=env, stdout=asyncio.subprocess.PIPE,
                                                     stderr=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL)
         return cls(proc)
@@ -196,7 +204,7 @@ async def test_a_bluetoothd_that_does_not_answer_is_reported_within_seconds(fake
     try:
         t0 = time.monotonic()
         proc = await asyncio.create_subprocess_exec(
-            *ROUTESIM, "watch", env=dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=fake_process.address),
+            *ROUTESIM, "watch", env=_env(fake_process.address),
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         out, err = await asyncio.wait_for(proc.communicate(), 10)
         took = time.monotonic() - t0
@@ -235,7 +243,7 @@ async def test_reading_adverts_starts_discovery_only_when_asked_and_always_stops
     fake.add_device(airpods, connected=True)
     fake.add_advert("5E:11:22:33:44:55", {APPLE: proximity_pairing(0x2014, left=100, right=90)})
     proc = await asyncio.create_subprocess_exec(
-        *ROUTESIM, *args, env=dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=private_bus.address),
+        *ROUTESIM, *args, env=_env(private_bus.address),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     w = Watch(proc)
     await w.until(lambda line: line.startswith("5E:11") or "right 90%" in line)
@@ -254,7 +262,7 @@ async def test_without_passive_monitoring_the_error_names_the_flag(fake, private
     fake.monitor_support = False
     fake._sync()  # noqa: SLF001 - the adapter loses AdvertisementMonitorManager1
     proc = await asyncio.create_subprocess_exec(
-        *ROUTESIM, "scan", env=dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=private_bus.address),
+        *ROUTESIM, "scan", env=_env(private_bus.address),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await asyncio.wait_for(proc.communicate(), 10)
     assert proc.returncode == 1
@@ -270,7 +278,7 @@ class FakeProcess:
 
     async def ctl(self, *args: str) -> tuple[int, str, str]:
         p = await asyncio.create_subprocess_exec(
-            *ROUTESIM, "fake-bluez", "ctl", *args, env=dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.address),
+            *ROUTESIM, "fake-bluez", "ctl", *args, env=_env(self.address),
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         out, err = await asyncio.wait_for(p.communicate(), 10)
         return p.returncode, out.decode().strip(), err.decode().strip()
@@ -279,7 +287,7 @@ class FakeProcess:
 @pytest.fixture
 async def fake_process():
     proc = await asyncio.create_subprocess_exec(*ROUTESIM, "fake-bluez", stdout=asyncio.subprocess.PIPE,
-                                                stderr=asyncio.subprocess.PIPE)
+                                                stderr=asyncio.subprocess.PIPE, env=_env())
     assert proc.stdout is not None
     lines = []
     while not lines or not lines[-1].startswith("# pid"):
