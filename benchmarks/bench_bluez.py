@@ -584,7 +584,7 @@ def _load_phase(kids: "Children", address: str, args: argparse.Namespace, quiet:
     if not quiet:
         print(f"phase routesim under load ({args.load} busy processes): pid {proc.pid}", flush=True)
     kids.pipes["fake"].send(("go", args.load_cycles, 0))
-    per_phase = args.load_cycles * len(KINDS) * (args.gap + 0.01) + 30
+    per_phase = args.load_cycles * len(KINDS) * (args.gap + 0.05) + 60  # a loaded machine is slow
     sent = _expect(kids.pipes["fake"], "sent", per_phase, kids.procs[0])
     kids.pipes[proc.name].send("report")
     data = _expect(kids.pipes[proc.name], "stamps", 20, proc)

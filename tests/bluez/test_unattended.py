@@ -359,3 +359,32 @@ async def test_kill_9_of_fake_bluez_takes_its_dbus_daemon_and_directory_along(fa
             break
         await asyncio.sleep(0.05)
     assert all(_gone(k) for k in kids) and not directory.exists()
+
+
+async def test_a_storm_of_connects_and_disconnects_with_profile_switches_is_absorbed(fake, private_bus, airpods,
+                                                                                     watches):
+    """Each connect makes the session ask for HFP: hundreds of switches in flight, and the signals of
+    every link change on top (about 1,500 signals)."""
+    fake.add_device(airpods, connected=True)
+    w = await watches(private_bus.address, "--category", "playAndRecord", "--options", "allowBluetoothHFP")
+    await w.until(lambda line: line.startswith("command"))
+    for _ in range(150):
+        fake.disconnect(AIRPODS)
+        fake.connect(AIRPODS)
+    fake.set_battery(AIRPODS, 33)
+    await w.until(lambda line: "left 33%" in line, timeout=30)
+    rc, _, err = await w.stop()
+    assert (rc, err) == (0, "")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+async def test_fake_bluez_ends_within_a_second_on_a_signal_and_leaves_nothing(fake_process, sig):
+    kids = _children(fake_process.proc.pid)
+    directory = Path(fake_process.address.removeprefix("unix:path=")).parent
+    t0 = time.monotonic()
+    fake_process.proc.send_signal(sig)
+    rc = await asyncio.wait_for(fake_process.proc.wait(), 5)
+    took = time.monotonic() - t0
+    assert rc == 0 and took < 1.0, (rc, took)
+    assert (await fake_process.proc.stderr.read()).decode() == ""
+    assert all(_gone(k) for k in kids) and not directory.exists()
