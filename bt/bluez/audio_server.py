@@ -164,6 +164,8 @@ class PactlCards:
         self.clock = clock
         self.on_change = on_change
         self.cards: dict[str, Card] = {}
+        self.ready = False  # the cards have been read at least once
+        self._failed_at: float | None = None
         self._proc: asyncio.subprocess.Process | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -171,8 +173,23 @@ class PactlCards:
     def available(pactl: str | None) -> bool:
         return bool(pactl and shutil.which(pactl))
 
+    async def ensure_read(self) -> None:
+        """Read the cards now unless they were read already (or the last try failed a moment ago: no
+        pactl run per command while no audio server answers)."""
+        if self.ready:
+            return
+        now = self.clock.now() if self.clock is not None else None
+        if now is not None and self._failed_at is not None and now - self._failed_at < 2.0:
+            return
+        try:
+            await self.read()
+        except BluezError as exc:
+            self._failed_at = now
+            log.info("pactl unusable: %s", exc)
+
     async def read(self) -> dict[str, Card]:
         cards = {c.name: c for c in parse_cards_json(await run_pactl(self.pactl, "--format=json", "list", "cards"))}
+        self.ready = True
         changed = [c for n, c in cards.items() if c.address and (n not in self.cards or self.cards[n].active != c.active)]
         self.cards = cards
         for card in changed:

@@ -215,7 +215,14 @@ class Commands:
     async def _card(self, address: str, card: str) -> tuple[str | None, Card | None]:
         """Who can switch ``card`` and what it offers: "pactl" if pactl lists the card, else
         "fake-pipewire" on a private bus where the fake's stand-in runs, else (None, None)."""
-        if PactlCards.available(self.settings.pactl):
+        follower = getattr(self.settings, "_follower", None)
+        if follower is not None:
+            # the follower keeps the cards current: no pactl run per command (a storm of switches)
+            await follower.ensure_read()
+            found = follower.cards.get(card)
+            if found is not None:
+                return "pactl", found
+        elif PactlCards.available(self.settings.pactl):
             try:
                 found = await self._pactl_cards().card(card)
                 if found is not None:
@@ -231,6 +238,9 @@ class Commands:
         return None, None
 
     def _pactl_cards(self) -> PactlCards:
+        follower = getattr(self.settings, "_follower", None)
+        if follower is not None:
+            return follower
         pactl = self.settings.pactl
         assert pactl
         return PactlCards(pactl, None)

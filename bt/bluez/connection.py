@@ -17,7 +17,9 @@ nothing [INF]. Each of these happenings is reported once through ``report_status
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
 from typing import Any, Callable, Protocol
 
 from dbus_fast import BusType, DBusError, Message, MessageType
@@ -111,6 +113,11 @@ class BluezConnection:
             raise NoPermission(f"the system bus at {address} refused authentication: {exc}") from None
         except (asyncio.TimeoutError, OSError) as exc:
             raise NoBus(f"cannot connect to D-Bus at {address}: {exc}") from None
+        sock = getattr(bus, "_sock", None)
+        if isinstance(sock, socket.socket):
+            # dbus-fast treats EAGAIN on send as fatal: room for a burst of our own calls (profile switches)
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
         self.bus = bus
         disconnected(bus)  # from now on, a connection that dies leaves no unretrieved future behind
         self._pending.clear()
@@ -165,7 +172,7 @@ class BluezConnection:
             lost_at = clock.now()
             log.info("lost the D-Bus connection to %s; reconnecting", address)
             delay, cap = self.settings.backoff
-            said = False  # a quick blip is one line when it is over; a long outage says so at once too
+            said = False  # a blip is one line when it is over; an outage longer than the grace says so then too
             while not self._stopping:
                 await clock.sleep(delay)
                 try:
@@ -178,7 +185,7 @@ class BluezConnection:
                     break
                 except BluezError as exc:
                     log.info("reconnect failed: %s", exc)
-                    if not said:
+                    if not said and clock.now() - lost_at >= self.settings.restart_grace:
                         said = True
                         self.settings.report_status(
                             "bus-lost", f"lost the D-Bus connection to {address}; reconnecting ({exc})")
@@ -191,7 +198,29 @@ class BluezConnection:
         if bus is None or not bus.connected:
             raise NotConnected(f"not connected to D-Bus at {self.settings.bus_address}")
         msg = Message(destination=dest, path=path, interface=iface, member=member, signature=signature, body=body)
-        reply = await asyncio.wait_for(bus.call(msg), self.settings.call_timeout)
+        # Not bus.call(): dbus-fast drops the future of the send inside it, and when that write fails
+        # (EAGAIN in a burst, a connection going away) asyncio logs "Future exception was never retrieved".
+        reply_fut: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+
+        def on_reply(reply: Message) -> None:
+            if not reply_fut.done():
+                reply_fut.set_result(reply)
+
+        self._send_ordered(msg, on_reply)
+        gone = asyncio.ensure_future(asyncio.shield(disconnected(bus)))
+        gone.add_done_callback(consume_result)
+        try:
+            await asyncio.wait([reply_fut, gone], timeout=self.settings.call_timeout,
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gone.cancel()
+        if not reply_fut.done():
+            self._pending.pop(msg.serial, None)
+            reply_fut.cancel()
+            if bus.connected:
+                raise asyncio.TimeoutError()
+            raise NotConnected(f"lost the D-Bus connection to {self.settings.bus_address}")
+        reply = reply_fut.result()
         if reply.message_type is MessageType.ERROR:
             raise DBusError(reply.error_name or "org.freedesktop.DBus.Error.Failed", reply.body[0] if reply.body else "")
         return reply
@@ -243,6 +272,9 @@ class BluezConnection:
             if reply.message_type is MessageType.METHOD_RETURN and reply.signature == "a{oa{sa{sv}}}":
                 if reply.sender == self.owner and self.tree.replace(reply.body[0]):
                     self.announcer.reconcile_all()
+            elif reply.error_name in ("org.freedesktop.DBus.Error.ServiceUnknown",
+                                      "org.freedesktop.DBus.Error.NameHasNoOwner"):
+                log.info("bluetoothd left before it answered GetManagedObjects")  # NameOwnerChanged tells the rest
             else:
                 log.warning("GetManagedObjects failed: %s", reply.body[0] if reply.body else reply.error_name)
             finish()

@@ -118,6 +118,12 @@ def _loop_exception(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) ->
     what = context.get("message", "error")
     if "destroyed but it is pending" in what:
         return  # tasks left behind by a clean-up that ran out of time: nothing to tell the user
+    if "never retrieved" in what and isinstance(exc, (ConnectionError, EOFError, BlockingIOError, OSError)):
+        # dbus-fast drops the future of a send it makes for itself (inside MessageBus.call, its replies to
+        # method calls); when the connection dies under it, that future holds the connection's error.
+        # The loss itself is reported once ("bus" line), so this is only worth a line with -v.
+        logging.getLogger("routesim.bt").info("a send failed as the connection went: %s: %s", type(exc).__name__, exc)
+        return
     print(f"routesim: internal: {what}{f': {type(exc).__name__}: {exc}' if exc else ''}", file=sys.stderr)
 
 

@@ -168,22 +168,28 @@ async def test_restarts_and_bus_loss_are_one_line_each_and_a_kept_link_announces
             await w.until(lambda line: "back on the bus" in line)
             fake.connect(AIRPODS)
             await w.until(lambda line: sum(x.startswith("connected") for x in w.lines) == 2)
+            before = len(w.lines)
             bus.restart()  # the whole bus goes: everyone's connection drops
             await fake.stop()
             await fake.start()
             await w.until(lambda line: line.startswith("bus"))
-            await asyncio.sleep(1.5)  # past the grace: nothing more may come
+            await asyncio.sleep(1.5)  # past the grace: whatever the restart brings has come
             rc, _, err = await w.stop()
         finally:
             await fake.stop()
     assert (rc, err) == (0, "")
-    status = [line for line in w.lines if line.split(" ", 1)[0] in ("bus", "bluetoothd")]
-    # the bus restart is one line; bluetoothd was back before we reconnected, so it adds none
-    assert [s.split()[0] for s in status] == ["bluetoothd", "bluetoothd", "bluetoothd", "bus"], status
+    status = [line for line in w.lines[:before] if line.split(" ", 1)[0] in ("bus", "bluetoothd")]
+    assert [s.split()[0] for s in status] == ["bluetoothd", "bluetoothd", "bluetoothd"], status
     assert "bluetoothd restarted" in status[0] and "left the bus" in status[1] and "back" in status[2]
-    assert "reconnected" in status[3], status
-    assert sum(line.startswith("disconnected") for line in w.lines) == 1, w.lines
-    assert sum(line.startswith("connected") for line in w.lines) == 2, w.lines
+    assert sum(line.startswith("disconnected") for line in w.lines[:before]) == 1, w.lines
+    assert sum(line.startswith("connected") for line in w.lines[:before]) == 2, w.lines
+    # the bus restart: one bus line; bluetoothd, restarted with it, adds at most its own line, and on a
+    # slow machine (away longer than the grace) one disconnect and one connect, never more
+    after = w.lines[before:]
+    assert sum(line.startswith("bus") for line in after) == 1, after
+    assert "reconnected" in next(line for line in after if line.startswith("bus"))
+    assert sum(line.startswith("bluetoothd") for line in after) <= 2, after
+    assert sum(line.startswith("disconnected") for line in after) == sum(line.startswith("connected") for line in after) <= 1
 
 
 async def test_a_storm_of_property_changes_is_absorbed(fake, private_bus, airpods, watches):
@@ -197,6 +203,7 @@ async def test_a_storm_of_property_changes_is_absorbed(fake, private_bus, airpod
     rc, _, err = await w.stop()
     assert (rc, err) == (0, "")
     assert sum(line.startswith("battery") for line in w.lines) >= 100
+    assert not [line for line in w.lines if line.startswith(("bus", "bluetoothd"))], "the connection must hold"
 
 
 async def test_a_bluetoothd_that_does_not_answer_is_reported_within_seconds(fake_process):
@@ -375,6 +382,7 @@ async def test_a_storm_of_connects_and_disconnects_with_profile_switches_is_abso
     await w.until(lambda line: "left 33%" in line, timeout=30)
     rc, _, err = await w.stop()
     assert (rc, err) == (0, "")
+    assert not [line for line in w.lines if line.startswith(("bus", "bluetoothd"))], "the connection must hold"
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
