@@ -187,3 +187,17 @@ async def test_card_changes_seen_through_pactl_subscribe_become_profile_events(f
     (tmp_path / "changed").touch()
     await log.wait(lambda e: e == ProfileChanged(AIRPODS, "hfp", "cvsd"), timeout=5)
     await backend.stop()
+
+
+async def test_the_steering_lock_falls_back_to_a_lock_file_where_the_bus_refuses_the_name(private_bus):
+    """On the real system bus the policy does not let us own io.routesim.Steering.*: a flock on a file
+    keyed by bus address and adapter takes its place (the second holder is refused, and a release frees it)."""
+    from routesim.bt.bluez.steering import SteeringLocks
+
+    first, second = SteeringLocks(private_bus.address, ["hci7"]), SteeringLocks(private_bus.address, ["hci7"])
+    assert first._flock("hci7") is None  # noqa: SLF001 - the fallback itself, as the refused name would reach it
+    held = second._flock("hci7")  # noqa: SLF001
+    assert held is not None and held.startswith("lock file ") and held.endswith("-hci7.lock is held")
+    await first.release()
+    assert second._flock("hci7") is None  # noqa: SLF001
+    await second.release()
