@@ -15,7 +15,7 @@ What runs (nothing touches the system bus; everything below is stopped at the en
   * "raw": a bare dbus-fast MessageBus with the backend's own match rules (so it receives the same
     messages in the same order) and a handler that only stamps them.
 By default the raw subscriber runs the script first and routesim second (one subscriber at a time, the
-same bus and fake, as the two-process figures in reference/testing-without-hardware.md); --together
+same bus and fake, measured as two processes); --together
 subscribes both at once and adds the per-event difference, but on a 2-CPU machine the two subscribers
 then compete for a core with the fake and dbus-daemon, and whichever is woken second looks slower.
 

@@ -16,6 +16,7 @@ from routesim.events import (
     Connected,
     Disconnected,
     EarsChanged,
+    WornChanged,
     NegotiationCommand,
     Renamed,
     SwitchProfile,
@@ -74,6 +75,9 @@ class VirtualAccessories:
 
     def ears(self, key: str, left=None, right=None) -> AccessoryEvent:
         return EarsChanged(key, left, right)
+
+    def worn(self, key: str, worn: bool) -> AccessoryEvent:
+        return WornChanged(key, worn)
 
     def case(self, key: str, open_: bool) -> AccessoryEvent:
         return CaseChanged(key, open_)

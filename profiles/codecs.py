@@ -1,7 +1,7 @@
 """Bluetooth audio codecs: the link they run on, the sample rate they give, the band they carry.
 
 Rates: CVSD narrowband 8 kHz, mSBC wideband 16 kHz, Apple's LC3 over HFP 24 kHz on newer AirPods from
-iOS 18 (ios-audio-session §10.1 [DEV]); LC3-SWB 32 kHz (HFP 1.9 super-wideband, bluez-and-airpods §3 [DOC]).
+iOS 18 [DEV gh:deeeed/audiolab#35]; LC3-SWB 32 kHz (HFP 1.9 super-wideband) [DEV HFP-spec, PipeWire-bluez5].
 Band limits are the usable audio band for the signal model: narrowband telephony 300-3400 Hz, wideband
 50-7000 Hz; A2DP codecs are modelled flat to 20 kHz at 44.1/48 kHz [INF].
 """

@@ -4,7 +4,7 @@ Pure and shared: :meth:`profiles.catalog.Catalog.from_advertisement` resolves th
 :mod:`bt.adverts.decode` decodes the status fields from it, so both read the same bytes the same way.
 
 Input is bleak's ``manufacturer_data[76]`` / BlueZ's ``ManufacturerData[0x004C]``: the company id is
-already stripped, so byte 0 is the first TLV's type (bluez-and-airpods §5.1).
+already stripped, so byte 0 is the first TLV's type (capod ``ContinuityProtocol.kt``, furiousMAC).
 """
 from __future__ import annotations
 
@@ -12,9 +12,15 @@ from dataclasses import dataclass
 from typing import Iterator
 
 APPLE = 0x004C
-PROXIMITY_PAIRING = 0x07  # furiousMAC apple_vals: "AirPods (Proximity Pairing)" (bluez-and-airpods §5.1)
-PROXIMITY_PAIRING_LENGTH = 0x19  # genuine devices; OpenPods, CAPod, MagicPodsCore filter on 07 19 (§5.2)
-STATUS_PREFIX = 0x01  # paired/status broadcast; 0x00 is pairing mode with another layout (§5.2)
+PROXIMITY_PAIRING = 0x07  # furiousMAC apple_vals: "AirPods (Proximity Pairing)"
+PROXIMITY_PAIRING_LENGTH = 0x19  # genuine devices; OpenPods, CAPod, MagicPodsCore filter on 07 19
+# what clones send [DEV capod (FakeAirPods*.kt expect 19), gh:steam3d/MagicPods-Windows#21 (logged 07 13 01 02 20)]
+CLONE_LENGTH = 0x13
+WORN_RULES = (
+    "status-bit-5",  # status bit 5 set while worn [DEV capod (AirPodsMax.kt, AirPodsMaxUsbc.kt isBeingWorn)]
+    "earcup-bits",  # status bit 1 or bit 3, the two ear-cup sensors [DEV capod (AirPodsMax2.kt), gh:d4rken-org/capod#548]
+)
+STATUS_PREFIX = 0x01  # paired/status broadcast; 0x00 is pairing mode with another layout (furiousMAC)
 
 
 class ContinuityError(ValueError):
@@ -56,11 +62,11 @@ def iter_tlvs(payload: bytes | bytearray | memoryview) -> Iterator[Tlv]:
 
 def proximity_pairing(payload: bytes | bytearray | memoryview) -> bytes | None:
     """The first proximity-pairing record (type 0x07), 27 bytes from its type byte, so index ``n`` is byte
-    ``n`` of the bluez-and-airpods §5.2 table; ``None`` when the data hold no such record (other Continuity
+    ``n`` of the proximity-pairing layout (librepods, capod); ``None`` when the data hold no such record (other Continuity
     messages: Nearby Info from phones, Find My …).
 
     Raises :class:`ContinuityError` when a record before it is damaged, or when the 0x07 record is not the
-    genuine status layout: another length (clones send 0x13, §5.2), a truncated body, or a prefix other
+    genuine status layout: another length (clones send 0x13: gh:steam3d/MagicPods-Windows#21), a truncated body, or a prefix other
     than 0x01 (0x00 is pairing mode, a different layout librepods skips and CAPod drops)."""
     for tlv in iter_tlvs(payload):
         if tlv.type != PROXIMITY_PAIRING:
@@ -78,12 +84,33 @@ def proximity_pairing(payload: bytes | bytearray | memoryview) -> bytes | None:
     return None
 
 
+def proximity_record(payload: bytes | bytearray | memoryview) -> tuple[bytes, bool] | None:
+    """The first proximity-pairing record with prefix 0x01, as ``(record, genuine)``: genuine devices send
+    length 0x19 (27 bytes from the type byte); clones send 0x13 (21 bytes), whose bytes 0-10 follow the
+    genuine layout (capod ``FakeAirPods*.kt`` and their tests) and whose last 10 bytes no source explains.
+    ``None`` when the data hold no such record. Raises :class:`ContinuityError` for any other length, a
+    truncated record or another prefix. Identity (:func:`proximity_pairing`) stays genuine-only."""
+    for tlv in iter_tlvs(payload):
+        if tlv.type != PROXIMITY_PAIRING:
+            continue
+        if len(tlv.value) not in (PROXIMITY_PAIRING_LENGTH, CLONE_LENGTH):
+            raise ContinuityError(
+                f"proximity-pairing record has length 0x{len(tlv.value):02X}; genuine devices send 0x19, clones 0x13"
+            )
+        if tlv.value[0] != STATUS_PREFIX:
+            raise ContinuityError(
+                f"proximity-pairing prefix is 0x{tlv.value[0]:02X}, not 0x01 (0x00 is pairing mode, another layout)"
+            )
+        return tlv.raw, len(tlv.value) == PROXIMITY_PAIRING_LENGTH
+    return None
+
+
 def product_id(record: bytes) -> int:
     """Bytes 3-4 of the proximity-pairing record: the product id, little-endian (wire ``14 20`` is 0x2014)."""
     return record[3] | (record[4] << 8)
 
 
 __all__ = [
-    "APPLE", "PROXIMITY_PAIRING", "PROXIMITY_PAIRING_LENGTH", "STATUS_PREFIX", "ContinuityError", "Tlv",
-    "iter_tlvs", "product_id", "proximity_pairing",
+    "APPLE", "CLONE_LENGTH", "PROXIMITY_PAIRING", "PROXIMITY_PAIRING_LENGTH", "STATUS_PREFIX", "WORN_RULES", "ContinuityError", "Tlv",
+    "iter_tlvs", "product_id", "proximity_pairing", "proximity_record",
 ]

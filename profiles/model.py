@@ -94,11 +94,19 @@ class Model:
     battery: tuple[str, ...] = ()  # parts that report a level: left, right, case, or single
     output_port: str | None = None  # wired/usb/car: the iOS port type of its output
     input_port: str | None = None  # wired/usb/car: the iOS port type of its input (None: no mic)
+    high_quality_recording: bool = False  # iOS 26 bluetoothHighQualityRecording: full-band both ways
+    input_rate: int | None = None  # wired/usb/car: the rate its microphone imposes on a route using it (Hz)
     advert_model: int | None = None  # Continuity proximity-pairing model field (same number as product_id)
+    advert_worn: str | None = None  # how its adverts say "being worn" (profiles.continuity.WORN_RULES); None: they don't
     sources: Mapping[str, Source] = field(default_factory=dict)  # fact name -> where it comes from
     quirks: tuple[Quirk, ...] = ()
     origin: str = ""  # the data file this model was loaded from
     product: str = ""  # marketing name, e.g. "AirPods Pro (2nd generation, Lightning)"
+
+    @property
+    def has_head_detection(self) -> bool:
+        """Headphones that sense being worn (not in-ear detection): their adverts carry a worn state."""
+        return self.advert_worn is not None
 
     @property
     def has_a2dp(self) -> bool:
@@ -126,7 +134,7 @@ class Model:
 
     def hfp_codec(self, offered: frozenset[str] | set[str], platform: Platform) -> HfpCodecSupport | None:
         """The HFP codec the phone and the model settle on: the model's best codec the phone offers
-        on this platform (HFP codec negotiation picks the best common codec, bluez-and-airpods §3)."""
+        on this platform (HFP codec negotiation picks the best common codec: HFP-spec, PipeWire-bluez5)."""
         for support in self.hfp_codecs:
             if support.codec in offered and support.platform.contains(platform.version):
                 return support

@@ -18,14 +18,14 @@ class Tag(str, Enum):
 @dataclass(frozen=True, slots=True)
 class Source:
     tag: Tag
-    ref: str  # e.g. "ios-audio-session §4.1; H-Types"
+    ref: str  # keys from docs/sources.md, e.g. "H-Types (HFP-only devices are not used); QA1754"
 
     def __str__(self) -> str:
         return f"{self.tag} {self.ref}"
 
     @classmethod
     def parse(cls, text: str) -> "Source":
-        """Parse "[DOC] ios-audio-session §4.1" or "DOC: ..."; raises ValueError."""
+        """Parse "[DOC] H-Types; QA1754" or "DOC: ..."; raises ValueError."""
         t = text.strip()
         for tag in Tag:
             for prefix in (f"[{tag.value}]", f"{tag.value}:", f"{tag.value} "):
@@ -35,5 +35,5 @@ class Source:
                         raise ValueError(f"source {text!r} names a tag but no reference")
                     return cls(tag, ref)
         raise ValueError(
-            f"source {text!r} must start with one of [DOC], [DTS], [DEV], [INF] followed by the reference"
+            f"source {text!r} must start with one of [DOC], [DTS], [DEV], [INF] followed by source keys from docs/sources.md"
         )

@@ -3,11 +3,12 @@ linter over a loaded catalog.
 
 A quirk is data (``fixtures/quirks/*.yaml``, plus user directories layered over them). It matches a model by
 Bluetooth Device ID product number (and optionally a firmware range), never by name: name-prefix keys break
-when a user renames a device (prior-art §2.4, §2.6 [INF]). Effects carry typed parameters, because timing
-workarounds are quirks too (prior-art §2.6 [INF]).
+when a user renames a device, as PipeWire's and Android's quirk tables do [INF PipeWire-hw-conf,
+Android-interop-db]. Effects carry typed parameters, because timing
+workarounds are quirks too [INF Android-interop-db].
 
 Session names (categories, modes, options, route-change reasons, port types) are the canonical Swift
-spellings of AVAudioSessionTypes.h (ios-audio-session §1-§6 [DOC]). ``profiles`` depends on nothing else in
+spellings of AVAudioSessionTypes.h [DOC H-Types]. ``profiles`` depends on nothing else in
 the project, so the few names a quirk may use are listed here rather than imported from ``routes``.
 """
 from __future__ import annotations
@@ -40,7 +41,7 @@ OPTIONS = (
     "allowBluetoothA2DP", "allowAirPlay", "overrideMutedMicrophoneInterruption", "farFieldInput",
     "bluetoothHighQualityRecording",
 )
-# The iOS 26 SDK renamed allowBluetooth to allowBluetoothHFP, same bit 0x4 (ios-audio-session §3 [DOC]).
+# The iOS 26 SDK renamed allowBluetooth to allowBluetoothHFP, same bit 0x4 [DOC H-Types26].
 OPTION_ALIASES = {"allowBluetooth": "allowBluetoothHFP"}
 ROUTE_CHANGE_REASONS = (
     "unknown", "newDeviceAvailable", "oldDeviceUnavailable", "categoryChange", "override", "wakeFromSleep",

@@ -58,6 +58,12 @@ class VirtualClock:
             timer.callback()
         self._now = target
 
+    def next_due(self) -> float | None:
+        """When the earliest pending timer fires (None: nothing is scheduled); awaits advance to it."""
+        while self._heap and self._heap[0].cancelled:
+            heapq.heappop(self._heap)
+        return self._heap[0].when if self._heap else None
+
     def run_due(self) -> None:
         """Fire timers due now (zero-delay work scheduled by the last step)."""
         self.advance(0.0)

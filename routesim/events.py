@@ -52,6 +52,14 @@ class EarsChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class WornChanged:
+    """Headphones with head detection (AirPods Max) put on or taken off; not in-ear detection."""
+
+    key: str
+    worn: bool
+
+
+@dataclass(frozen=True, slots=True)
 class CaseChanged:
     key: str
     open: bool
@@ -66,7 +74,8 @@ class ProfileChanged:
     codec: str | None = None
 
 
-AccessoryEvent = Union[Connected, Disconnected, Renamed, BatteryChanged, EarsChanged, CaseChanged, ProfileChanged]
+AccessoryEvent = Union[Connected, Disconnected, Renamed, BatteryChanged, EarsChanged, WornChanged, CaseChanged,
+                       ProfileChanged]
 
 
 # Commands, the one narrow door back to bt/.

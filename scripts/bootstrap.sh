@@ -1,5 +1,6 @@
 # Sourced by scripts/demo and scripts/test: make sure the system packages, the virtualenv and the
-# project are installed. Usage: bootstrap_env MODE   (MODE: "wheel" = pip install .,  "dev" = -e .[test])
+# project are installed. Usage: bootstrap_env MODE   (MODE: "wheel" = pip install .,  "dev" = -e .[test],
+# "mutation" = -e .[test,mutation])
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -44,7 +45,22 @@ ensure_system_packages() {
     # Debian 12+ ships the daemon as dbus-daemon; older releases only as part of dbus.
     if apt-cache show dbus-daemon >/dev/null 2>&1; then need+=(dbus-daemon); else need+=(dbus); fi
   fi
-  if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
+  # The tests under tests/pipewire run the real audio stack (PipeWire, its Bluetooth plugin, WirePlumber,
+  # pipewire-pulse and pactl) against the fake bluetoothd. ROUTESIM_SKIP_PIPEWIRE=1 skips them instead.
+  # Wanted, not required: without them only those tests fail, with the apt-get line to run.
+  local audio=()
+  if [ "${ROUTESIM_SKIP_PIPEWIRE:-}" != 1 ]; then
+    command -v pipewire >/dev/null 2>&1 && command -v pw-play >/dev/null 2>&1 || audio+=(pipewire)
+    command -v wireplumber >/dev/null 2>&1 || audio+=(wireplumber)
+    command -v pipewire-pulse >/dev/null 2>&1 || audio+=(pipewire-pulse)
+    command -v pactl >/dev/null 2>&1 && command -v paplay >/dev/null 2>&1 || audio+=(pulseaudio-utils)
+    compgen -G "/usr/lib/*/spa-0.2/bluez5/libspa-bluez5.so" >/dev/null || audio+=(libspa-0.2-bluetooth)
+  fi
+  if [ ${#need[@]} -gt 0 ]; then
+    apt_install "${need[@]}" ${audio[@]+"${audio[@]}"}
+  elif [ ${#audio[@]} -gt 0 ]; then
+    apt_install "${audio[@]}" || say "without ${audio[*]} the tests under tests/pipewire fail (ROUTESIM_SKIP_PIPEWIRE=1 skips them)"
+  fi
 }
 
 bootstrap_env() {
@@ -62,6 +78,8 @@ bootstrap_env() {
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip </dev/null
     if [ "$mode" = dev ]; then
       "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT[test]" </dev/null
+    elif [ "$mode" = mutation ]; then
+      "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT[test,mutation]" </dev/null
     else
       "$VENV/bin/python" -m pip install -q --disable-pip-version-check "$ROOT" </dev/null
     fi

@@ -118,6 +118,13 @@ FORBIDDEN = [
     ("routesim.bt", "routesim.routes", "bt turns the world into events; it never reaches into the phone"),
     ("routesim.events", "routesim.routes", "the shared event types belong to neither side"),
     ("routesim.events", "routesim.bt", "the shared event types belong to neither side"),
+    ("routesim.api", "routesim.routes.scenario", "the scenario runner is built on the Python API, not under it"),
+    ("routesim.routes.phone", "routesim.api", "the session model is what the Python API drives"),
+    ("routesim.routes.audio", "routesim.api", "audio I/O is what the Python API drives"),
+    ("routesim.bt", "routesim.api", "bt turns the world into events; the Python API consumes them"),
+    ("routesim.profiles", "routesim.api", "profiles depend on nothing else in the project"),
+    ("routesim.events", "routesim.api", "the shared event types belong to neither side"),
+    ("routesim.clock", "routesim.api", "the clock is shared by everything"),
 ]
 
 

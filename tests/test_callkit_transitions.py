@@ -1,7 +1,7 @@
 """CallKit and cellular calls as table rows: start state, event, expected notifications, end state.
 
-Each row's expectation comes from the reference section named in its comment (ios-audio-session §7-§9,
-§12.8, §4.4), not from the model. Start states are built by the named recipes in START; the event runs on
+Each row's expectation comes from the public source its comment cites (keys in docs/sources.md), not
+from the model. Start states are built by the named recipes in START; the event runs on
 the virtual clock, so delayed fulfils and timeouts happen inside it.
 """
 from __future__ import annotations
@@ -51,7 +51,7 @@ def notes(ctx: Ctx) -> list[tuple]:
     out = []
     for n in ctx.rig.manager.take_notifications():
         if n.name == "availableInputsChange":
-            continue  # iOS 26's companion of a routeChange (another issue's rule), not a call notification
+            continue  # iOS 26's companion of a routeChange (a routing rule), not a call notification
         detail = {RC: "reason", INT: "type", TO: "action"}.get(n.name)
         detail = n.fields.get(detail) if detail else None
         out.append((n.name, detail) if detail else (n.name,))
@@ -154,49 +154,49 @@ LENIENT = {"callkitManualActivation": "lenient"}
 PLAYBACK = dict(category="playback")
 
 ROWS = [
-    # §9.2 Incoming row, §9.1 [DOC Doc-didActivate]: a fulfilled answer activates, then didActivate
+    # [DOC Doc-didActivate, Doc-didDeactivate], [DOC Doc-didActivate]: a fulfilled answer activates, then didActivate
     Row("answer-fulfilled-activates", "ringing", lambda c: c.ck("answer", "v"), [(ACT,)], {"v": "active"},
         after={"active": True}),
-    # §9.2 Outgoing row [DOC]: fulfilled start activates; connecting until connected
+    # [DOC Doc-CXStartCallAction, Doc-didActivate]: fulfilled start activates; connecting until connected
     Row("start-connecting-then-active", "idle", lambda c: c.ck("start_call", "v", 0.0, 2.0), [(ACT,)],
         {"v": "connecting"}),
     Row("start-connected-after-delay", "idle", lambda c: (c.ck("start_call", "v", 0.0, 2.0), c.wait(2.0)),
         [(ACT,)], {"v": "active"}),
-    # §9.2 [DOC PushKit]: the answer fulfil may be delayed; connecting meanwhile, no activation yet
+    # [DOC Doc-PushKit-VoIP]: the answer fulfil may be delayed; connecting meanwhile, no activation yet
     Row("answer-delayed-connecting", "ringing", lambda c: c.ck("answer", "v", 1.5), [], {"v": "connecting"},
         after={"active": False}),
     Row("answer-delayed-then-activates", "ringing", lambda c: (c.ck("answer", "v", 1.5), c.wait(1.5)),
         [(ACT,)], {"v": "active"}),
-    # §9.2, §9.3 [INF]: a failed answer ends the call, nothing activates
+    # [DOC Doc-didActivate, Doc-didDeactivate], [INF]: a failed answer ends the call, nothing activates
     Row("answer-failed-ends", "ringing", lambda c: c.ck("answer", "v", 0.0, "fail"), [], {"v": "ended"}),
-    # §9.2 Hold row [DEV 715488, opentok#20]
+    # [DEV forum-715488, gh:opentok/CallKit#20]
     Row("hold-deactivates", "active", lambda c: c.ck("hold", "v"), [(DEACT,)], {"v": "held"},
         after={"active": False}),
-    # §9.2 resume row [DEV 715488 scenarios 2-3]
+    # [DEV forum-715488 (scenarios 2-3)]
     Row("unhold-activates", "active", lambda c: (c.ck("hold", "v"), notes(c), c.ck("unhold", "v")), [(ACT,)],
         {"v": "active"}, after={"active": True}),
-    # §9.2 End row [DOC]
+    # [DOC Doc-didActivate, Doc-didDeactivate]
     Row("local-end-deactivates", "active", lambda c: c.ck("end", "v", "local", 0.0), [(DEACT,)], {"v": "ended"},
         after={"active": False}),
     Row("remote-end-deactivates", "active", lambda c: c.ck("end", "v", "remote", 0.0), [(DEACT,)],
         {"v": "ended"}),
     Row("decline-voip-nothing", "ringing", lambda c: c.ck("end", "v", "local", 0.0), [], {"v": "ended"}),
-    # §12.8 / §7.2 [DTS 749202]: refuse (default): the app's own setActive during the call fails
+    # [INF] / [DTS forum-749202]: refuse (default): the app's own setActive during the call fails
     Row("manual-activation-refused-while-ringing", "ringing", lambda c: c.app("set_active", True), [],
         error="insufficientPriority", after={"active": False}),
-    # §12.8 / §9.1 [DTS]: lenient: succeeds, then no didActivate and one-way audio
+    # [INF] / [DTS forum-749202, forum-783870]: lenient: succeeds, then no didActivate and one-way audio
     Row("manual-activation-lenient-skips-did-activate", "ringing",
         lambda c: (c.app("set_active", True), c.ck("answer", "v")), [], {"v": "active"},
         after={"active": True, "inputChannels": 0}, setup=dict(VOICE, behavior=LENIENT)),
     Row("lenient-app-active-before-call-skips", "app-active", lambda c: (_ringing(c), c.ck("answer", "v")), [],
         {"v": "active"}, after={"inputChannels": 0}, setup=dict(VOICE, behavior=LENIENT)),
-    # §12.8 refuse [INF]: a session active before the call is taken over: didActivate
+    # [INF] refuse: a session active before the call is taken over: didActivate
     Row("refuse-app-active-before-call-promoted", "app-active", lambda c: (_ringing(c), c.ck("answer", "v")),
         [(ACT,)], {"v": "active"}, after={"inputChannels": 1}),
-    # §9.2 local-end row [DEV 749202, 715488 scenario 1]
+    # [DEV forum-749202, forum-715488 (scenario 1)]
     Row("gsm-local-end-auto-unholds", "held-for-gsm", lambda c: c.gsm("end", "g", "local"), [(ACT,)],
         {"v": "active", "g": "ended"}, after={"active": True}),
-    # §9.2 remote-ended row [DTS 749202]
+    # [DTS forum-749202]
     Row("gsm-remote-end-stays-held", "held-for-gsm", lambda c: c.gsm("end", "g", "remote"), [],
         {"v": "held", "g": "ended"}),
     Row("unhold-after-remote-end-no-did-activate", "held-after-remote-end", lambda c: c.ck("unhold", "v"), [],
@@ -206,10 +206,10 @@ ROWS = [
     Row("setactive-after-remote-end-unhold-lenient-one-way", "unheld-without-activation",
         lambda c: c.app("set_active", True), [], after={"active": True, "inputChannels": 0},
         setup=dict(VOICE, behavior=LENIENT)),
-    # §9.2 Hold row "including Hold & Accept" [DEV]
+    # [DEV forum-715488, gh:opentok/CallKit#20: "including Hold & Accept"]
     Row("hold-and-accept-deactivates", "active", lambda c: (c.gsm("incoming", "g"), c.gsm("answer", "g", True)),
         [(DEACT,)], {"v": "held", "g": "active"}),
-    # §9.2 swap row [DEV 715488 scenarios 2-3]: resuming ours activates; the Phone app's call is held [INF]
+    # [DEV forum-715488 (scenarios 2-3)]: resuming ours activates; the Phone app's call is held [INF]
     Row("swap-to-voip-holds-gsm", "held-for-gsm", lambda c: c.ck("unhold", "v"), [(ACT,)],
         {"v": "active", "g": "held"}, after={"active": True}),
     Row("swap-back-to-gsm", "held-for-gsm", lambda c: (c.ck("unhold", "v"), notes(c), c.ck("hold", "v")),
@@ -217,14 +217,14 @@ ROWS = [
     # [INF] call waiting: a ringing cellular call does not interrupt the CallKit session
     Row("gsm-rings-during-voip-call-waiting", "active", lambda c: c.gsm("incoming", "g"), [],
         {"v": "active", "g": "ringing"}, after={"active": True}),
-    # §9.2 End row [INF]: End & Accept ends our call
+    # [INF]: End & Accept ends our call
     Row("end-and-accept-ends-voip", "active", lambda c: (c.gsm("incoming", "g"), c.gsm("answer", "g", False)),
         [(DEACT,)], {"v": "ended", "g": "active"}),
-    # §9.3 [INF]: supportsHolding false: no hold, no Hold & Accept (scenario errors)
+    # [INF]: supportsHolding false: no hold, no Hold & Accept (scenario errors)
     Row("no-holding-hold-and-accept-not-offered", "no-holding-active",
         lambda c: (c.gsm("incoming", "g"), c.gsm("answer", "g", True)), [], error="StepError"),
     Row("no-holding-hold-not-offered", "no-holding-active", lambda c: c.ck("hold", "v"), [], error="StepError"),
-    # §9.3 [DOC]: timeouts end the call; a late fulfil is ignored
+    # [DOC H-CXProvider, Doc-CXProviderConfiguration]: timeouts end the call; a late fulfil is ignored
     Row("answer-timeout", "ringing", lambda c: (c.ck("answer", "v", 12.0), c.wait(12.0)), [(TO, "answerCall")],
         {"v": "ended"}, after={"active": False}),
     Row("start-timeout-ties-go-to-the-timeout", "idle", lambda c: (c.ck("start_call", "v", 2.0), c.wait(5.0)),
@@ -233,29 +233,29 @@ ROWS = [
         [(TO, "endCall"), (DEACT,)], {"v": "ended"}),
     Row("hold-timeout-ends-call", "active", lambda c: (c.ck("hold", "v", 20.0), c.wait(20.0)),
         [(TO, "setHeldCall"), (DEACT,)], {"v": "ended"}),
-    # §9.3 [DTS 783870]: 18.4.1+ drops the activation unless configured since the previous report
+    # [DTS forum-783870]: 18.4.1+ drops the activation unless configured since the previous report
     Row("drops-did-activate-without-configure", "first-call-done",
         lambda c: (c.ck("report_incoming", "w"), c.ck("answer", "w")), [], {"w": "active"},
         after={"active": False}, setup=dict(VOICE, platform="ios-18.4.1", behavior={"callkitDropsDidActivate": True})),
     Row("configure-before-report-keeps-did-activate", "first-call-done",
         lambda c: (c.ck("configure"), c.ck("report_incoming", "w"), c.ck("answer", "w")), [(ACT,)], {"w": "active"},
         setup=dict(VOICE, platform="ios-18.4.1", behavior={"callkitDropsDidActivate": True})),
-    # §9.3 [INF]: beyond maximumCallGroups the new call ends at once
+    # [INF]: beyond maximumCallGroups the new call ends at once
     Row("max-call-groups", "active", lambda c: (c.ck("configure", None, 1, None), c.ck("report_incoming", "w")),
         [], {"v": "active", "w": "ended"}),
-    # §4.4 [DTS 800247]: the call UI's speaker, and its persistence into the next call
+    # [DTS forum-800247]: the call UI's speaker, and its persistence into the next call
     Row("speaker-button", "active", lambda c: c.ck("speaker", True), [(RC, "override")],
         after={"route": ((MIC,), (SPK,))}),
     Row("speaker-persists-into-next-call", "speaker-call-ended",
         lambda c: (c.app("override_output", "none"), c.ck("report_incoming", "w"), c.ck("answer", "w")),
         [(RC, "override"), (ACT,)], {"w": "active"}, after={"route": ((MIC,), (SPK,))}),
     Row("speaker-without-call-ui", "idle", lambda c: c.ck("speaker", True), [], error="StepError"),
-    # §9.1 [DTS 749202 "similar to PlayAndRecord"] + [INF]: an app that never configured playAndRecord
+    # [DTS forum-749202 "similar to PlayAndRecord"] + [INF]: an app that never configured playAndRecord
     Row("call-session-default-routing", "ringing", lambda c: c.ck("answer", "v"), [(RC, "categoryChange"), (ACT,)],
         {"v": "active"}, after={"category": "playback", "route": ((MIC,), (RCV,))}, setup=PLAYBACK),
     Row("call-session-default-restored", "active", lambda c: c.ck("end", "v", "remote", 0.0),
         [(DEACT,), (RC, "categoryChange")], after={"category": "playback", "route": ((), (SPK,))}, setup=PLAYBACK),
-    # §8.2 [DEV Twilio] + §8.1 [DOC ASPG-Int]: non-CallKit session and a cellular call
+    # [DEV twilio-interruptions] + [DOC ASPG-Int]: non-CallKit session and a cellular call
     Row("gsm-ring-interrupts", "app-active", lambda c: c.gsm("incoming", "g"), [(INT, "began")], {"g": "ringing"},
         after={"active": False}, setup=PLAYBACK),
     Row("gsm-decline-ended", "gsm-ringing", lambda c: c.gsm("decline", "g"), [(INT, "ended")], {"g": "ended"},
@@ -264,24 +264,24 @@ ROWS = [
         setup=PLAYBACK),
     Row("gsm-answered-no-ended-legacy", "gsm-answered", lambda c: c.gsm("end", "g", "local"), [],
         setup=dict(PLAYBACK, behavior={"interruptionEndedAfterAnsweredCall": False})),
-    # §7.1 [DOC H-Session17]: record-capable activation fails while the Phone app hosts the call
+    # [DOC H-Session17]: record-capable activation fails while the Phone app hosts the call
     Row("gsm-call-priority", "gsm-answered", lambda c: c.app("set_active", True), [], error="insufficientPriority",
         setup=dict(category="playAndRecord")),
     Row("gsm-call-priority-allows-playback", "gsm-answered", lambda c: c.app("set_active", True), [],
         after={"active": True}, setup=PLAYBACK),
-    # §8.1, §13.12 [INF]: phone calls interrupt mixable sessions, unless the switch is off
+    # [DOC H-Types, ASPG-Int], [INF]: phone calls interrupt mixable sessions, unless the switch is off
     Row("gsm-interrupts-mixable", "app-active", lambda c: c.gsm("incoming", "g"), [(INT, "began")],
         setup=dict(category="playback", options=("mixWithOthers",))),
     Row("gsm-spares-mixable-switch", "app-active", lambda c: c.gsm("incoming", "g"), [], after={"active": True},
         setup=dict(category="playback", options=("mixWithOthers",), behavior={"phoneCallsInterruptMixable": False})),
-    # §8.1 [DOC H-Session17]: prefersNoInterruptionsFromSystemAlerts: only answering interrupts
+    # [DOC H-Session17]: prefersNoInterruptionsFromSystemAlerts: only answering interrupts
     Row("gsm-alert-preference-ring", "app-active",
         lambda c: (setattr(c.rig.phone, "prefers_no_interruptions_from_alerts", True), c.gsm("incoming", "g")), [],
         after={"active": True}, setup=PLAYBACK),
     Row("gsm-alert-preference-answer", "app-active",
         lambda c: (setattr(c.rig.phone, "prefers_no_interruptions_from_alerts", True), c.gsm("incoming", "g"),
                    c.gsm("answer", "g", False)), [(INT, "began")], setup=PLAYBACK),
-    # §8.1 [INF]: other apps' audio is interrupted by the call and resumes after it
+    # [INF]: other apps' audio is interrupted by the call and resumes after it
     Row("gsm-others-resume", "idle", lambda c: (c.gsm("incoming", "g"), c.gsm("decline", "g")), [],
         after={"others": {"music": "playing"}},
         setup=dict(PLAYBACK, others={"music": ("playback", "default", (), True)})),

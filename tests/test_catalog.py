@@ -1,7 +1,8 @@
 """The model catalog, its loader, identity resolution and quirks.
 
-Expected values come from the spec (spec/model-catalog.md) and the reference's worked examples
-(bluez-and-airpods §1.5, §2, §4, §5.4), typed in here, never derived from the catalog under test.
+Expected values come from the catalog's fixed ids and the public sources' examples (RDK-modalias,
+MagicPodsCore, capod's test vectors; keys in docs/sources.md), typed in here, never derived from the catalog
+under test.
 """
 from __future__ import annotations
 
@@ -33,9 +34,9 @@ def catalog() -> Catalog:
     return default_catalog()
 
 
-# --- the spec's ids ---------------------------------------------------------------------------------------
+# --- the fixed ids ---------------------------------------------------------------------------------------
 
-SPEC = [  # id, product ID, kind (spec/model-catalog.md)
+SPEC = [  # id, product ID, kind (the catalog's fixed ids; product IDs from MagicPodsCore, capod)
     ("airpods-1", 0x2002, "earbuds"),
     ("airpods-2", 0x200F, "earbuds"),
     ("airpods-3", 0x2013, "earbuds"),
@@ -137,7 +138,7 @@ def test_model_is_consistent(model):
         assert (model.input_port is not None) == (model.microphones > 0)
     if "case" in model.battery:
         assert model.has_case
-    if model.vendor_id == 0x004C:  # AirPods and Beats: the phone prefers AAC (ios-audio-session §10.1)
+    if model.vendor_id == 0x004C:  # AirPods and Beats: the phone prefers AAC (gh:DeaDBeeF-Player/deadbeef#1910)
         assert model.a2dp_codecs == ("aac", "sbc")
         assert Profile.AAP in model.profiles
 
@@ -201,10 +202,11 @@ def test_bundled_quirks_lint_clean(catalog):
 @pytest.mark.parametrize(
     "modalias,expected",
     [
-        ("bluetooth:v004Cp2014dD408", "airpods-pro-2"),  # RDK fixture, bluez-and-airpods §1.5
+        ("bluetooth:v004Cp2014dD408", "airpods-pro-2"),  # RDK-modalias, a real Modalias
         ("bluetooth:v004Cp2014d0B21", "airpods-pro-2"),  # the version field is firmware, not a model key
         ("bluetooth:v004cp2014dd408", "airpods-pro-2"),
-        ("bluetooth:v004Cp2016d0001", None),  # Beats Studio Buds+ (maniacx issue #124): real, not in the catalog
+        ("bluetooth:v004Cp2016d0001", "beats-studio-buds-plus"),  # a real Modalias (gh:maniacx/Bluetooth-Battery-Meter#124)
+        ("bluetooth:v004Cp20FEd0001", None),  # a product number no source gives
         ("usb:v05ACp2014d0100", None),  # USB-IF vendor numbering: not a Bluetooth Device ID
         ("bluetooth:v0075p2014d0100", None),  # another vendor's product 0x2014
         ("bluetooth:v004C", None),
@@ -220,9 +222,9 @@ def _hex(text: str) -> bytes:
     return bytes.fromhex(text)
 
 
-ADVERT_A = _hex("07 19 01 14 20 2B 9A 8F 01 00 04 0F 26 1A C4 2B FA 2F B9 B6 08 CD 60 CB DF 75 AB")  # §5.4 A
-ADVERT_B = _hex("07 19 01 0F 20 02 F9 8F 01 00 05 F2 7E 14 E0 54 0A 53 69 5B 7D F2 15 1F D7 B1 12")  # §5.4 B
-ADVERT_C = _hex("07 19 01 14 20 55 88 F9 51 00 04")  # §5.4 C as printed: truncated after the state byte
+ADVERT_A = _hex("07 19 01 14 20 2B 9A 8F 01 00 04 0F 26 1A C4 2B FA 2F B9 B6 08 CD 60 CB DF 75 AB")  # capod AirPodsPro2Test.kt
+ADVERT_B = _hex("07 19 01 0F 20 02 F9 8F 01 00 05 F2 7E 14 E0 54 0A 53 69 5B 7D F2 15 1F D7 B1 12")  # capod AirPodsGen2Test.kt
+ADVERT_C = _hex("07 19 01 14 20 55 88 F9 51 00 04")  # capod's charging-in-case vector, first 11 bytes
 
 
 @pytest.mark.parametrize(
@@ -231,10 +233,10 @@ ADVERT_C = _hex("07 19 01 14 20 55 88 F9 51 00 04")  # §5.4 C as printed: trunc
         (ADVERT_A, "airpods-pro-2"),
         (ADVERT_B, "airpods-2"),
         (bytearray(ADVERT_A), "airpods-pro-2"),
-        (_hex("10 05 01 18 4C 1A 2B") + ADVERT_A, "airpods-pro-2"),  # a Nearby Info TLV first (§5.6)
+        (_hex("10 05 01 18 4C 1A 2B") + ADVERT_A, "airpods-pro-2"),  # a Nearby Info TLV first (furiousMAC)
         (ADVERT_C, None),  # the TLV says 25 bytes but 9 follow
-        (ADVERT_A[:2] + b"\x00" + ADVERT_A[3:], None),  # prefix 0x00: pairing mode, other layout (§5.2)
-        (_hex("07 13 01 02 20") + bytes(17), None),  # clone length 0x13 (MagicPods-Windows #21, §5.2)
+        (ADVERT_A[:2] + b"\x00" + ADVERT_A[3:], None),  # prefix 0x00: pairing mode, other layout (furiousMAC)
+        (_hex("07 13 01 02 20") + bytes(17), None),  # clone length 0x13 (gh:steam3d/MagicPods-Windows#21)
         (_hex("12 19 00") + bytes(25), None),  # Find My, not proximity pairing
         (b"", None),
     ],
@@ -245,7 +247,7 @@ def test_from_advertisement(catalog, payload, expected):
 
 
 @pytest.mark.parametrize(
-    "wire,expected",  # advert bytes 3-4 as printed in the bluez-and-airpods §4 table
+    "wire,expected",  # advert bytes 3-4 as MagicPodsCore, capod and librepods give them
     [
         ("02 20", "airpods-1"), ("0F 20", "airpods-2"), ("13 20", "airpods-3"), ("19 20", "airpods-4"),
         ("1B 20", "airpods-4-anc"), ("0E 20", "airpods-pro"), ("14 20", "airpods-pro-2"),
@@ -253,7 +255,11 @@ def test_from_advertisement(catalog, payload, expected):
         ("1F 20", "airpods-max-usbc"), ("0B 20", "powerbeats-pro"), ("12 20", "beats-fit-pro"),
         ("11 20", "beats-studio-buds"), ("06 20", "beats-solo-3"),
         ("20 14", None),  # big-endian misreading (furiousMAC/OpenPods print order)
-        ("2D 20", None),  # AirPods Max 2: real, not in the catalog
+        ("2D 20", "airpods-max-2"), ("1D 20", "powerbeats-pro-2"), ("03 20", "powerbeats-3"),
+        ("0D 20", "powerbeats-4"), ("2F 20", "powerbeats-fit"), ("05 20", "beats-x"), ("10 20", "beats-flex"),
+        ("0C 20", "beats-solo-pro"), ("25 20", "beats-solo-4"), ("26 20", "beats-solo-buds"),
+        ("09 20", "beats-studio-3"), ("17 20", "beats-studio-pro"), ("16 20", "beats-studio-buds-plus"),
+        ("FE 20", None),  # a product number no source gives
     ],
 )
 def test_advert_model_field_per_reference_table(catalog, wire, expected):
@@ -262,7 +268,7 @@ def test_advert_model_field_per_reference_table(catalog, wire, expected):
     assert (model.id if model else None) == expected
 
 
-AIRPODS_PRO_2_UUIDS = [  # the RDK fixture's Device1.UUIDs (bluez-and-airpods §2)
+AIRPODS_PRO_2_UUIDS = [  # the RDK fixture's Device1.UUIDs (RDK-modalias)
     "00001000-0000-1000-8000-00805f9b34fb", "0000110b-0000-1000-8000-00805f9b34fb",
     "0000110c-0000-1000-8000-00805f9b34fb", "0000110d-0000-1000-8000-00805f9b34fb",
     "0000110e-0000-1000-8000-00805f9b34fb", "0000111e-0000-1000-8000-00805f9b34fb",

@@ -115,9 +115,9 @@ def test_models_list_and_show(capsys):
 
 
 @pytest.mark.parametrize("value, expect", [
-    ("bluetooth:v004Cp2014dD408", "airpods-pro-2"),  # bluez-and-airpods §1.5, a real Modalias
+    ("bluetooth:v004Cp2014dD408", "airpods-pro-2"),  # RDK-modalias, a real Modalias
     ("bluetooth:v004Cp200Ed0001", "airpods-pro"),
-    # bluez-and-airpods §5.4 worked examples A and B (CAPod test vectors), as bleak's manufacturer_data[76]
+    # CAPod's test vectors AirPodsPro2Test.kt and AirPodsGen2Test.kt, as bleak's manufacturer_data[76]
     ("07 19 01 14 20 2B 9A 8F 01 00 04 0F 26 1A C4 2B FA 2F B9 B6 08 CD 60 CB DF 75 AB", "airpods-pro-2"),
     ("071901 0F20 02F98F0100 05F27E14E0540A53695B7DF2151FD7B112", "airpods-2"),
 ])

@@ -1,8 +1,8 @@
 """Audio I/O transitions as table rows: start state, event, expected notifications / error, end state.
 
 Engine, recorder and capture models on the table rig (tests/phone_rig.py). Each row's expectation comes
-from the reference section in its comment (ios-audio-session §2, §6.2, §7, §8.1, §10.1, §10.3) or the
-scenario-format decisions, not from the model. Rows run on iOS 18.0 where notifications are compared
+from the public source its comment cites (keys in docs/sources.md) or the decisions in
+docs/scenario-format.md, not from the model. Rows run on iOS 18.0 where notifications are compared
 exactly (availableInputsChange exists from iOS 26 and is not what these rows are about).
 """
 from __future__ import annotations
@@ -96,95 +96,95 @@ def connect(key: str) -> Callable[[AudioRig], Any]:
 
 
 ROWS = [
-    # §6.2 [DEV AudioKit#2030]: a tap at a rate other than the hardware input rate (HFP 8 kHz) raises
+    # [DEV gh:AudioKit/AudioKit#2030]: a tap at a rate other than the hardware input rate (HFP 8 kHz) raises
     Row("tap-48k-on-cvsd-hfp-raises", dict(**PAR_HFP, active=True, devices=(("h", "generic-headset"),)),
         lambda a: a.engine.install_tap({"sampleRate": 48000, "channels": 1}), [], EXC_RATE, {"tap": None}),
-    # §6.2 [DEV harmony-one/x#160]: inactive session -> 0 Hz / 0 ch input -> IsFormatSampleRateAndChannelCountValid
+    # [DEV gh:harmony-one/x#160]: inactive session -> 0 Hz / 0 ch input -> IsFormatSampleRateAndChannelCountValid
     Row("tap-on-inactive-session-raises", dict(category="playAndRecord"),
         lambda a: a.engine.install_tap("hardware"), [], EXC_INVALID,
         {"input": {"sampleRate": 0, "channels": 0}}),
-    # §6.2 / §10.1: a category without input gives the same 0 Hz / 0 ch input
+    # [DOC Doc-AVAudioEngineConfigurationChange] / [DOC H-Session17]: a category without input gives the same 0 Hz / 0 ch input
     Row("tap-in-playback-raises", dict(category="playback", active=True),
         lambda a: a.engine.install_tap("hardware"), [], EXC_INVALID),
     # scenario-format engine.installTap: a second tap without removing the first raises
     Row("second-tap-raises", dict(category="playAndRecord", active=True, tap=True),
         lambda a: a.engine.install_tap("hardware"), [], EXC_SECOND_TAP),
-    # §6.2: removing the tap first makes a new tap fine
+    # [DOC Doc-AVAudioEngineConfigurationChange]: removing the tap first makes a new tap fine
     Row("remove-then-install", dict(category="playAndRecord", active=True, tap=True),
         lambda a: (a.engine.remove_tap(), a.engine.install_tap("hardware")), [], None,
         {"tap": {"sampleRate": 48000, "channels": 1}}),
-    # §10.3 [DOC ASPG]: starting I/O activates an inactive session
+    # [DOC ASPG-Activate]: starting I/O activates an inactive session
     Row("start-activates-session", dict(category="playAndRecord"),
         lambda a: a.engine.start(), [], None, {"running": True, "active": True}),
-    # §6.2: input node in use, category lost its input -> invalid input format at start
+    # [DOC Doc-AVAudioEngineConfigurationChange]: input node in use, category lost its input -> invalid input format at start
     Row("start-with-tap-after-input-lost", dict(category="playAndRecord", active=True, tap=True),
         lambda a: (a.rig.call("set_category", "playback", "default", ()), a.engine.start()), None,
         EXC_INPUT_HW_INVALID, {"running": False}),
-    # §6.2 [DOC] + contract: rate 48k -> 8k while running: routeChange, then engineConfigurationChange; stopped
+    # [DOC Doc-AVAudioEngineConfigurationChange] + docs/scenario-format.md: rate 48k -> 8k while running: routeChange, then engineConfigurationChange; stopped
     Row("hfp-connect-while-running", dict(**PAR_HFP, active=True, running=True, tap=True,
                                           spare=(("h", "generic-headset"),)),
         connect("h"), [(RC, "newDeviceAvailable"), ECC], None,
         {"running": False, "input": {"sampleRate": 8000, "channels": 1}, "tap": {"sampleRate": 48000, "channels": 1}}),
-    # §6.2 [DEV]: restarting with the tap's old 48 kHz format on the 8 kHz route raises
+    # [DEV gh:AudioKit/AudioKit#2030]: restarting with the tap's old 48 kHz format on the 8 kHz route raises
     Row("restart-with-stale-tap", dict(**PAR_HFP, active=True, running=True, tap=True,
                                        spare=(("h", "generic-headset"),)),
         lambda a: (a.rig.connect("h"), a.engine.start()), None, EXC_RATE, {"running": False}),
-    # §6.2 [DOC]: back to the built-in mic (8k -> 48k) is a change too
+    # [DOC Doc-AVAudioEngineConfigurationChange]: back to the built-in mic (8k -> 48k) is a change too
     Row("hfp-disconnect-while-running", dict(**PAR_HFP, active=True, devices=(("h", "generic-headset"),),
                                              running=True, tap=True),
         lambda a: a.rig.disconnect("h"), [(RC, "oldDeviceUnavailable"), ECC], None, {"running": False}),
-    # §6.2: same rate and channel counts (receiver -> speaker, both 48 kHz stereo): no configuration change
+    # [DOC Doc-AVAudioEngineConfigurationChange]: same rate and channel counts (receiver -> speaker, both 48 kHz stereo): no configuration change
     Row("override-speaker-same-format", dict(category="playAndRecord", active=True, running=True),
         lambda a: a.rig.call("override_output", "speaker"), [(RC, "override")], None, {"running": True}),
     # contract: a stopped engine gets none
     Row("stopped-engine-no-change", dict(**PAR_HFP, active=True, running=True, spare=(("h", "generic-headset"),)),
         lambda a: (a.engine.stop(), a.rig.connect("h")), [(RC, "newDeviceAvailable")], None, {"running": False}),
-    # §8.1 [DOC ASPG-Int] + contract: an interruption stops the engine, no configuration change
+    # [DOC ASPG-Int] + docs/scenario-format.md: an interruption stops the engine, no configuration change
     Row("interruption-stops-engine",
         dict(category="playAndRecord", active=True, running=True, others={"music": ("playback", "default", (), False)}),
         lambda a: a.rig.call("other_play", "music"), [("interruption", "began")], None, {"running": False}),
-    # §7.1, §7.2 [DOC]: deactivating with the engine running deactivates anyway and reports isBusy
+    # [DOC H-Session17], [DOC H-Errors]: deactivating with the engine running deactivates anyway and reports isBusy
     Row("deactivate-running-engine-isbusy", dict(category="playAndRecord", active=True, running=True),
         lambda a: a.rig.call("set_active", False), [], "isBusy", {"running": False, "active": False}),
-    # §6.1 QA1749: a media-services reset stops the engine
+    # QA1749: a media-services reset stops the engine
     Row("media-reset-stops-engine", dict(category="playAndRecord", active=True, running=True),
         lambda a: a.rig.call("media_services_reset"), [("mediaServicesWereLost",), ("mediaServicesWereReset",)],
         None, {"running": False}),
-    # §2 [DOC QA1803]: voice processing without a chat mode sets voiceChat (HFP allowed: headset takes route)
+    # [DOC QA1803]: voice processing without a chat mode sets voiceChat (HFP allowed: headset takes route)
     Row("voice-processing-sets-voicechat", dict(category="playAndRecord", active=True,
                                                 devices=(("h", "generic-wideband-headset"),)),
         lambda a: a.engine.set_voice_processing(True), [(RC, "categoryChange")], None,
         {"mode": "voiceChat", "route": (("bluetoothHFP",), ("bluetoothHFP",))}),
-    # §2 [DOC]: not when the mode is already videoChat or gameChat
+    # [DOC H-Types]: not when the mode is already videoChat or gameChat
     Row("voice-processing-keeps-videochat", dict(category="playAndRecord", mode="videoChat", active=True),
         lambda a: a.engine.set_voice_processing(True), [], None, {"mode": "videoChat"}),
     Row("voice-processing-keeps-gamechat", dict(category="playAndRecord", mode="gameChat"),
         lambda a: a.engine.set_voice_processing(True), [], None, {"mode": "gameChat"}),
-    # §2: voiceChat is playAndRecord-only; elsewhere the mode stays [INF]
+    # [DOC H-Types]: voiceChat is playAndRecord-only; elsewhere the mode stays [INF]
     Row("voice-processing-in-playback", dict(category="playback"),
         lambda a: a.engine.set_voice_processing(True), [], None, {"mode": "default"}),
-    # §10.3 [DEV] + contract: no input category -> activates, 0-channel source, -50, 552 bytes, success false
+    # [DEV forum-tag-recorder-552-bytes] + docs/scenario-format.md: no input category -> activates, 0-channel source, -50, 552 bytes, success false
     Row("record-soloambient-552", dict(),
         lambda a: a.recorder.record("aac", 22050, 1, 5.0), [], None,
         {"active": True, "bytes": EMPTY_M4A_BYTES, "success": False, "code": -50}),
     Row("record-ambient-552", dict(category="ambient", active=True),
         lambda a: a.recorder.record("aac", 44100, 1, 1.0), [], None, {"bytes": 552, "success": False, "code": -50}),
-    # §10.3: with input the recording works; 1 s of 16-bit stereo 48 kHz PCM is 192,000 bytes of samples
+    # [DOC ASPG-Activate]: with input the recording works; 1 s of 16-bit stereo 48 kHz PCM is 192,000 bytes of samples
     Row("record-lpcm-size", dict(category="record"),
         lambda a: a.recorder.record("lpcm", 48000, 2, 1.0), [], None, {"success": True, "code": None}),
-    # §10.3 + [INF]: AAC has no 96 kHz rate
+    # [DOC Doc-AVAudioRecorder] + [INF]: AAC has no 96 kHz rate
     Row("record-aac-96k-refused", dict(category="playAndRecord", active=True),
         lambda a: a.recorder.record("aac", 96000, 1, 1.0), [], None, {"success": False, "code": FMT_UNSUPPORTED}),
-    # §7.2 [DOC] + [INF]: the implicit activation refused in the background -> no file
+    # [DOC H-Errors] + [INF]: the implicit activation refused in the background -> no file
     Row("record-background-refused", dict(category="playAndRecord", app=AppState(state="background")),
         lambda a: a.recorder.record("aac", 44100, 1, 1.0), [], None,
         {"success": False, "bytes": 0, "active": False}),
-    # §10.3 [DOC AVCaptureSession] + contract: automatic configuration -> playAndRecord, not mixable, activates
+    # [DOC Doc-AVCaptureSession] + docs/scenario-format.md: automatic configuration -> playAndRecord, not mixable, activates
     Row("capture-auto-interrupts-music", dict(category="playback", options=("mixWithOthers",), active=True,
                                               others={"music": MUSIC}),
         lambda a: a.capture.start(True, False), [(RC, "categoryChange")], None,
         {"category": "playAndRecord", "options": set(), "others": {"music": "interrupted"}}),
-    # §10.3 (iOS 18): configuresApplicationAudioSessionToMixWithOthers adds mixWithOthers
+    # [DOC Doc-AVCaptureSession: iOS 18]: configuresApplicationAudioSessionToMixWithOthers adds mixWithOthers
     Row("capture-auto-mixes-ios18", dict(others={"music": MUSIC}),
         lambda a: a.capture.start(True, True), [(RC, "categoryChange")], None,
         {"options": {"mixWithOthers"}, "active": True, "others": {"music": "playing"}}),
@@ -194,12 +194,12 @@ ROWS = [
     # contract: starting one while one runs is a scenario error
     Row("capture-twice", dict(category="playAndRecord"),
         lambda a: (a.capture.start(False, False), a.capture.start(False, False)), None, "StepError"),
-    # §10.3 [DOC]: automatic configuration off -> the session as the app left it (activated to record)
+    # [DOC Doc-AVCaptureSession]: automatic configuration off -> the session as the app left it (activated to record)
     Row("capture-manual-leaves-session", dict(category="playAndRecord", options=("mixWithOthers",),
                                               others={"music": MUSIC}),
         lambda a: a.capture.start(False, False), [], None,
         {"options": {"mixWithOthers"}, "active": True, "others": {"music": "playing"}}),
-    # §10.3 [INF]: stop puts the app's configuration back; the music it interrupted may resume
+    # [INF]: stop puts the app's configuration back; the music it interrupted may resume
     Row("capture-stop-restores", dict(category="playback", options=("mixWithOthers",), active=True,
                                       others={"music": MUSIC}),
         lambda a: (a.capture.start(True, False), a.rig.notes(), a.capture.stop()), [(RC, "categoryChange")], None,
@@ -234,7 +234,7 @@ def fired_by_rows() -> set[str]:
 def test_lpcm_file_is_header_plus_samples():
     a = make(category="record")
     rec = a.recorder.record("lpcm", 48000, 2, 1.0)
-    assert rec.bytes > 192_000  # 48,000 frames x 2 channels x 2 bytes, plus the header
+    assert rec.bytes == 4096 + 192_000  # the header, then 48,000 frames x 2 channels x 2 bytes
 
 
 def test_aac_file_grows_with_duration_and_channels():

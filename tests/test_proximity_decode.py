@@ -1,6 +1,6 @@
-"""The proximity-pairing status decoder against the reference's worked examples (bluez-and-airpods §5.4,
-vectors from CAPod's AirPodsPro2Test.kt / AirPodsGen2Test.kt; expected values from the reference's own
-decoding text), and unreadable input: a clear error or None, never a crash."""
+"""The proximity-pairing status decoder against worked examples (CAPod's test vectors AirPodsPro2Test.kt /
+AirPodsGen2Test.kt, with the values CAPod expects, decoded by the librepods/CAPod rules by hand), and
+unreadable input: a clear error or None, never a crash."""
 from __future__ import annotations
 
 import subprocess
@@ -20,8 +20,8 @@ def _hex(text: str) -> bytes:
 
 EXAMPLE_A = _hex("07 19 01 14 20 2B 9A 8F 01 00 04 0F 26 1A C4 2B FA 2F B9 B6 08 CD 60 CB DF 75 AB")
 EXAMPLE_B = _hex("07 19 01 0F 20 02 F9 8F 01 00 05 F2 7E 14 E0 54 0A 53 69 5B 7D F2 15 1F D7 B1 12")
-EXAMPLE_C_PRINTED = _hex("07 19 01 14 20 55 88 F9 51 00 04")  # §5.4 C, printed up to the state byte then "…"
-# The reference elides C's 16 encrypted bytes; the decoder never reads them (§5.5), so zeros stand in.
+EXAMPLE_C_PRINTED = _hex("07 19 01 14 20 55 88 F9 51 00 04")  # both pods charging in the open case, first 11 bytes
+# C's 16 encrypted bytes are left out; the decoder never reads them, so zeros stand in.
 EXAMPLE_C = EXAMPLE_C_PRINTED + bytes(16)
 
 
@@ -43,6 +43,7 @@ def test_example_a_airpods_pro_2_both_in_ear(catalog):
     assert s.lid_counter == 1 and s.lid_open is None  # not a case context: the lid state is meaningless
     assert s.color_name == "white" and s.connection_state_name == "idle"
     assert s.ears() == ("in", "in") and s.batteries() == (100, 90, None)
+    assert s.microphone == "left"  # §5.3: the microphone pod is left when bit 5 XOR bit 6 (1 XOR 0)
 
 
 def test_example_b_airpods_2_right_pod_primary_flipped(catalog):
@@ -54,6 +55,7 @@ def test_example_b_airpods_2_right_pod_primary_flipped(catalog):
     assert (s.left, s.right) == (None, 90)  # F9 flipped: left high nibble F (absent), right low nibble 9
     assert s.case is None
     assert s.connection_state_name == "music"  # 05
+    assert s.microphone == "right"  # bit 5 XOR bit 6 = 0 XOR 0
     assert s.lid_open is None
 
 
@@ -68,6 +70,34 @@ def test_example_c_airpods_pro_2_charging_in_open_case(catalog):
     assert s.lid_counter == 1 and s.lid_open is True  # 0x51: bit 3 = 0, broadcaster in the case: it counts
     assert s.color_name == "white"
     assert (s.left_in_ear, s.right_in_ear) == (False, False)
+    assert s.microphone == "left"  # bit 5 XOR bit 6 = 0 XOR 1
+
+
+def test_only_the_left_pod_charging_is_not_the_case_charging(catalog):
+    """Example A with byte 7 = 0x1F: flags 0x1, bit 0 only, the left pod (not flipped) charges (§5.3)."""
+    s = decode_proximity(EXAMPLE_A[:7] + bytes([0x1F]) + EXAMPLE_A[8:], catalog)
+    assert (s.left_charging, s.right_charging, s.case_charging) == (True, False, False)
+
+
+def test_one_pod_in_the_case(catalog):
+    """Example A with status 0x3B: bit 4 set, bit 2 clear, so one pod is in the case (§5.3)."""
+    s = decode_proximity(EXAMPLE_A[:5] + bytes([0x3B]) + EXAMPLE_A[6:], catalog)
+    assert s.pods_in_case == 1
+
+
+def test_a_single_battery_model_reads_one_level_and_no_case(catalog):
+    """Example C's bytes with AirPods Max's product id (0x200A): a single-battery model reads its one level
+    from the low nibble of byte 6 (capod SingleApplePods.kt, openpods PodsStatus.java) as left; the right
+    and case nibbles of C (80, 90) are not attributed to it."""
+    s = decode_proximity(EXAMPLE_C[:3] + bytes([0x0A, 0x20]) + EXAMPLE_C[5:], catalog)
+    assert s.model_id == "airpods-max"
+    assert (s.left, s.right, s.case) == (80, 80, 90)  # the dual reading stays available
+    assert s.batteries() == (s.single, None, None) and s.single == (EXAMPLE_C[6] & 0x0F) * 10
+
+
+def test_without_a_catalog_the_bundled_one_resolves_the_model():
+    s = decode_proximity(EXAMPLE_A)
+    assert s.model_id == "airpods-pro-2" and s.record == EXAMPLE_A
 
 
 def test_example_c_as_printed_is_truncated_not_decoded(catalog):
@@ -104,14 +134,14 @@ def test_lid_closed_when_the_broadcaster_is_in_the_case(catalog):
 
 
 def test_a_proximity_record_after_another_message_is_found(catalog):
-    nearby_info = _hex("10 05 01 18 4C 1A 2B")  # §5.6 Nearby Info first
+    nearby_info = _hex("10 05 01 18 4C 1A 2B")  # Nearby Info first (furiousMAC)
     assert decode_proximity(nearby_info + EXAMPLE_A, catalog).model_id == "airpods-pro-2"
 
 
 def test_unknown_product_id_decodes_without_a_model(catalog):
-    max2 = EXAMPLE_A[:3] + _hex("2D 20") + EXAMPLE_A[5:]  # AirPods Max 2: real, not in the catalog
-    s = decode_proximity(max2, catalog)
-    assert s.product_id == 0x202D and s.model is None
+    unknown = EXAMPLE_A[:3] + _hex("FE 20") + EXAMPLE_A[5:]  # 0x20FE: a product number no source gives
+    s = decode_proximity(unknown, catalog)
+    assert s.product_id == 0x20FE and s.model is None
     assert s.ears() is None and s.batteries() == (None, None, None)  # no model: nothing to attribute
 
 
@@ -119,7 +149,7 @@ def test_a_model_without_ear_detection_has_no_ears(catalog):
     solo3 = EXAMPLE_A[:3] + _hex("06 20") + EXAMPLE_A[5:]
     s = decode_proximity(solo3, catalog)
     assert s.model_id == "beats-solo-3" and s.ears() is None
-    assert s.batteries() == (None, None, None)  # one battery, its nibble not placed by the references
+    assert s.batteries() == (100, None, None)  # one battery: the low nibble (A), as left (capod, openpods)
 
 
 @pytest.mark.parametrize(
@@ -139,7 +169,7 @@ def test_no_proximity_record_is_none(payload, catalog):
     [
         (EXAMPLE_A[:20], "truncated"),
         (EXAMPLE_A[:1], "lone byte"),
-        (_hex("07 13 01 02 20") + bytes(17), "length 0x13, not 0x19 \\(clones send 0x13\\)"),  # MagicPods-Windows #21
+        (_hex("07 15 01 02 20") + bytes(18), "length 0x15; genuine devices send 0x19, clones 0x13"),
         (_hex("07 05 01 14 20 2B 9A"), "length 0x05"),
         (EXAMPLE_A[:2] + b"\x00" + EXAMPLE_A[3:], "prefix is 0x00, not 0x01 \\(0x00 is pairing mode"),
         (_hex("10 09 01"), "record type 0x10 at offset 0 says 9 bytes"),  # damaged record before any 0x07
@@ -169,14 +199,16 @@ def test_tlv_walk_is_shared_and_lazy():
 
 
 def test_every_bit_has_a_meaning_and_a_source():
-    status_bits = {b.mask for b in LAYOUT if b.byte == 5}
+    status_bits = {b.mask for b in LAYOUT if b.byte == 5 and b.mask & (b.mask - 1) == 0}  # one-bit rows
     assert status_bits == {0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40}
-    assert all("§5" in str(b.source) for b in LAYOUT)
+    assert all({"librepods", "capod", "furiousMAC", "MagicPodsCore"} & set(str(b.source).replace(",", " ").split())
+               for b in LAYOUT)
+    assert all(b.source.ref.strip() and b.meaning.strip() for b in LAYOUT)
     assert all(b.source.tag is Tag.DEV for b in LAYOUT)
     assert {c.tag for c in CHOICES.values()} <= {Tag.DEV, Tag.INF}
 
 
 def test_the_decoder_does_not_import_bleak():
-    code = ("import sys, bt.adverts, bt.adverts.decode; "
+    code = ("import sys, routesim.bt.adverts, routesim.bt.adverts.decode; "
             "assert 'bleak' not in sys.modules and 'dbus_fast' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)

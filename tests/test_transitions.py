@@ -1,6 +1,7 @@
 """Route and session transitions as table rows: start state, event, expected notifications, end state.
 
-Each row's expectation comes from the reference section named in its id comment, not from the model.
+Each row's expectation comes from the public source its comment cites (keys in docs/sources.md), not from
+the model.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from routesim.routes.phone.session import AppState
 from tests.phone_rig import Rig, make_rig
 
 RC = "routeChange"
-AIC = ("availableInputsChange",)  # iOS 26+: availableInputs changed (§4.6 latest header), after the routeChange
+AIC = ("availableInputsChange",)  # iOS 26+: availableInputs changed (H-Types26), after the routeChange
 HFP, A2DP, MIC, RCV, SPK = "bluetoothHFP", "bluetoothA2DP", "builtInMic", "builtInReceiver", "builtInSpeaker"
 
 
@@ -46,23 +47,23 @@ PAR_HFP = dict(category="playAndRecord", options=("allowBluetoothHFP",))
 MUSIC = ("playback", "default", (), True)
 
 ROWS = [
-    # §4.1 / §6.1: losing the device in use posts oldDeviceUnavailable; output-only floor is the speaker
+    # [DOC H-Types] / [DOC Doc-RouteChangeReason]: losing the device in use posts oldDeviceUnavailable; output-only floor is the speaker
     Row("playback-airpods-disconnect", dict(category="playback", devices=(("p", "airpods-pro"),)),
         lambda r: r.disconnect("p"), [(RC, "oldDeviceUnavailable")], ((), (SPK,))),
-    # §4.1 Doc-PortDescription: a wired headset gives Headphones + HeadsetMic
+    # Doc-PortDescription: a wired headset gives Headphones + HeadsetMic
     Row("playandrecord-wired-headset-connect", dict(category="playAndRecord", spare=(("w", "wired-headset"),)),
         lambda r: r.connect("w"), [(RC, "newDeviceAvailable"), AIC], (("headsetMic",), ("headphones",))),
-    # §4.4 QA1754: plugging a headset ends the override (a route change), the headset takes the route
+    # QA1754: plugging a headset ends the override (a route change), the headset takes the route
     Row("override-cleared-by-new-headset", dict(**PAR_HFP, spare=(("h", "generic-headset"),)),
         lambda r: (r.call("override_output", "speaker"), r.notes(), r.manager.dispatch(r.virtual.connect("h"))),
         [(RC, "newDeviceAvailable"), AIC], ((HFP,), (HFP,)), after={"override": False}),
-    # §1.1 ASPG-Route: the app's own category change posts categoryChange
+    # ASPG-Route: the app's own category change posts categoryChange
     Row("category-change-posts", dict(category="playAndRecord"),
         lambda r: r.call("set_category", "playback", "default", ()), [(RC, "categoryChange"), AIC], ((), (SPK,))),
-    # §12.2 [INF]: the same configuration again changes nothing and posts nothing
+    # [INF]: the same configuration again changes nothing and posts nothing
     Row("same-category-again-silent", dict(category="playback"),
         lambda r: r.call("set_category", "playback", "default", ()), [], ((), (SPK,))),
-    # §1.2 / §1.4: defaultToSpeaker is playAndRecord only; failure leaves state unchanged
+    # [DOC H-Types] / [DEV gh:ryanheise/audio_session#127]: defaultToSpeaker is playAndRecord only; failure leaves state unchanged
     Row("invalid-option-badparam", dict(category="playback"),
         lambda r: r.call("set_category", "playback", "default", ("defaultToSpeaker",)), [], ((), (SPK,)),
         error="badParam", after={"options": set(), "category": "playback"}),
@@ -70,116 +71,116 @@ ROWS = [
     Row("invalid-option-what-switch", dict(category="playback", behavior={"invalidOptionError": "unspecified"}),
         lambda r: r.call("set_category", "ambient", "default", ("allowBluetoothHFP",)), [], None,
         error="unspecified", after={"category": "playback"}),
-    # §1.2 latest header: bluetoothHighQualityRecording exists from iOS 26.0
+    # H-Types26: bluetoothHighQualityRecording exists from iOS 26.0
     Row("option-newer-than-platform", dict(platform="ios-18.0"),
         lambda r: r.call("set_category", "playAndRecord", "default", ("bluetoothHighQualityRecording",)), [], None,
         error="badParam", after={"category": "soloAmbient"}),
-    # §1.2 / §3 Doc-A2DP: allowBluetoothA2DP is implicitly cleared for record
+    # [DOC H-Types] / Doc-A2DP: allowBluetoothA2DP is implicitly cleared for record
     Row("record-clears-a2dp", dict(),
         lambda r: r.call("set_category", "record", "default", ("allowBluetoothA2DP",)), [(RC, "categoryChange"), AIC],
         ((MIC,), ()), after={"options": set()}),
-    # §1.2: a multiRoute mixing option needs mode default
+    # [DOC H-Types]: a multiRoute mixing option needs mode default
     Row("multiroute-option-needs-default-mode", dict(),
         lambda r: r.call("set_category", "multiRoute", "measurement", ("mixWithOthers",)), [], None,
         error="badParam"),
-    # §1.3 H-Types: multiRoute sends to every eligible output, last-in input
+    # H-Types: multiRoute sends to every eligible output, last-in input
     Row("multiroute-usb-and-headphones", dict(devices=(("hp", "wired-headphones"), ("usb", "usb-audio"))),
         lambda r: r.call("set_category", "multiRoute", "default", ()), [(RC, "categoryChange"), AIC],
         (("usbAudio",), ("usbAudio", "headphones"))),
-    # §4.1: record with allowBluetoothHFP takes the HFP input; record has no output
+    # [DOC H-Types]: record with allowBluetoothHFP takes the HFP input; record has no output
     Row("record-hfp-input", dict(category="record", options=("allowBluetoothHFP",), devices=(("h", "generic-headset"),)),
         lambda r: None, [], ((HFP,), ())),
-    # §4.4 PortOverride.speaker is valid only in playAndRecord
+    # Doc-PortOverride.speaker: valid only in playAndRecord
     Row("override-outside-playandrecord", dict(category="playback"),
         lambda r: r.call("override_output", "speaker"), [], ((), (SPK,)), error="badParam"),
-    # §4.2 + [INF]: a preferred input must be one of availableInputs
+    # [DOC Doc-setPreferredInput] + [INF]: a preferred input must be one of availableInputs
     Row("preferred-input-not-available", dict(category="playAndRecord", devices=(("h", "generic-headset"),)),
         lambda r: r.call("set_preferred_input", "h"), [], ((MIC,), (RCV,)), error="badParam"),
-    # §4.2 Doc-allowBluetooth: preferring the HFP input moves the output too (reason override [DEV §4.2])
+    # Doc-allowBluetooth: preferring the HFP input moves the output too (reason override [DEV so-mirror-31993722])
     Row("preferred-hfp-moves-output",
         dict(category="playAndRecord", options=("allowBluetoothHFP",), devices=(("h", "generic-headset"), ("w", "wired-headset"))),
         lambda r: r.call("set_preferred_input", "h"), [(RC, "override")], ((HFP,), (HFP,)),
         after={"preferredInput": "h"}),
-    # §4.2 DEV forum 737196: a newly plugged mic takes over and preferredInput reads nil
+    # Doc-preferredInput, [DEV forum-737196]: a newly plugged mic takes over and preferredInput reads nil
     Row("new-mic-clears-preference",
         dict(category="playAndRecord", options=("allowBluetoothHFP",), devices=(("h", "generic-headset"),),
              spare=(("w", "wired-headset"),)),
         lambda r: (r.call("set_preferred_input", "builtInMic"), r.notes(), r.connect("w")),
         [(RC, "newDeviceAvailable"), AIC], (("headsetMic",), ("headphones",)), after={"preferredInput": None}),
-    # §7.2 incompatibleCategory: input channels in a category without input
+    # H-Errors (incompatibleCategory): input channels in a category without input
     Row("input-channels-in-playback", dict(category="playback"),
         lambda r: r.call("set_preferred_input_channels", 1), [], None, error="incompatibleCategory"),
-    # §7.2 / contract: a non-mixable activation from the background fails unless Now Playing
+    # [DOC H-Errors] / docs/scenario-format.md: a non-mixable activation from the background fails unless Now Playing
     Row("background-activation-non-mixable",
         dict(category="playback", app=AppState(state="background", background_audio=True)),
         lambda r: r.call("set_active", True), [], None, error="cannotInterruptOthers", after={"active": False}),
     Row("background-activation-now-playing",
         dict(category="playback", app=AppState(state="background", background_audio=True, now_playing=True)),
         lambda r: r.call("set_active", True), [], None, after={"active": True}),
-    # §7.1 H-Session17: while another app hosts a call, playAndRecord activation fails; playback may activate
+    # H-Session17: while another app hosts a call, playAndRecord activation fails; playback may activate
     Row("call-priority-blocks-playandrecord", dict(category="playAndRecord"),
         lambda r: (setattr(r.phone, "call_holder", "Phone"), r.call("set_active", True)), [], None,
         error="insufficientPriority", after={"active": False}),
     Row("call-priority-allows-playback", dict(category="playback"),
         lambda r: (setattr(r.phone, "call_holder", "Phone"), r.call("set_active", True)), [], None,
         after={"active": True}),
-    # §7.1: deactivating with I/O running deactivates anyway and reports isBusy
+    # [DOC H-Session17]: deactivating with I/O running deactivates anyway and reports isBusy
     Row("deactivate-with-player-busy", dict(category="playback", active=True),
         lambda r: (r.call("player", True), r.call("set_active", False)), [], None, error="isBusy",
         after={"active": False}),
-    # §8.1 H-Types: a suspended app's session is deactivated, and it is not told
+    # H-Types: a suspended app's session is deactivated, and it is not told
     Row("background-without-audio-mode-suspends", dict(category="playback", active=True),
         lambda r: r.call("set_app_state", "background"), [], None, after={"active": False}),
-    # §10.1 WebRTC note: 10 ms at 48 kHz is 512 frames
+    # [DEV WebRTC-RTCAudioSessionConfiguration]: 10 ms at 48 kHz is 512 frames
     Row("io-buffer-10ms", dict(category="playAndRecord"),
         lambda r: r.call("set_preferred_io_buffer_duration", 0.01), [], None, after={"ioBufferFrames": 512}),
-    # §7.3 / §10.1: a preferred rate the route cannot do is not honoured
+    # [DOC H-Session17] / [DEV gh:lionheart/openradar-mirror#19156110, gh:deeeed/audiolab#35]: a preferred rate the route cannot do is not honoured
     Row("preferred-rate-not-honoured", dict(category="playAndRecord"),
         lambda r: r.call("set_preferred_sample_rate", 16000.0), [], None, after={"sampleRate": 48000}),
-    # §10.3 ASPG: playing activates an inactive session implicitly
+    # [DOC ASPG-Activate]: playing activates an inactive session implicitly
     Row("player-activates-implicitly", dict(category="playback"),
         lambda r: r.call("player", True), [], None, after={"active": True}),
-    # §10.1: an inactive session reads 0 input channels
+    # [DOC H-Session17]: an inactive session reads 0 input channels
     Row("inactive-zero-input-channels", dict(category="playAndRecord"),
         lambda r: None, [], None, after={"inputChannels": 0}),
-    # §11 / §13.6 [INF]: a rename of a device in the route posts routeConfigurationChange; elsewhere nothing
+    # [DEV gh:react-native-device-info/react-native-device-info#1020] / [INF]: a rename of a device in the route posts routeConfigurationChange; elsewhere nothing
     Row("rename-in-route", dict(category="playback", devices=(("p", "airpods-pro"),)),
         lambda r: r.manager.dispatch(r.virtual.rename("p", "xxxx")), [(RC, "routeConfigurationChange")],
         ((), (A2DP,))),
     Row("rename-not-in-route", dict(category="playAndRecord", devices=(("p", "airpods-pro"),)),
         lambda r: r.manager.dispatch(r.virtual.rename("p", "xxxx")), [], ((MIC,), (RCV,))),
-    # §3 H-Types: interruptSpokenAudioAndMixWithOthers interrupts spokenAudio apps, mixes with the rest
+    # H-Types: interruptSpokenAudioAndMixWithOthers interrupts spokenAudio apps, mixes with the rest
     Row("interrupt-spoken-audio",
         dict(category="playback", options=("interruptSpokenAudioAndMixWithOthers",),
              others={"podcast": ("playback", "spokenAudio", (), True), "music": MUSIC}),
         lambda r: r.call("set_active", True), [], None,
         after={"others": {"podcast": "interrupted", "music": "playing"}}),
-    # §6.1 QA1749: lost, then reset; the session is back to defaults and inactive
+    # QA1749: lost, then reset; the session is back to defaults and inactive
     Row("media-services-reset", dict(category="playAndRecord", active=True),
         lambda r: r.call("media_services_reset"), [("mediaServicesWereLost",), ("mediaServicesWereReset",)], None,
         after={"active": False, "category": "soloAmbient"}),
-    # §8.1 H-Session17 (iOS 17): the Now Playing session is interrupted when its route disconnects
+    # H-Session17 (iOS 17): the Now Playing session is interrupted when its route disconnects
     Row("now-playing-route-disconnected",
         dict(category="playback", active=True, devices=(("p", "airpods-pro"),), app=AppState(now_playing=True)),
         lambda r: r.disconnect("p"), [(RC, "oldDeviceUnavailable"), ("interruption", "began")], ((), (SPK,)),
         after={"active": False}),
-    # §4.1 + bt commands: moving a headset to HFP asks the device for the HFP profile with its codec
+    # [DOC H-Types] + bt commands: moving a headset to HFP asks the device for the HFP profile with its codec
     Row("hfp-switch-command", dict(category="playback", devices=(("h", "generic-wideband-headset"),)),
         lambda r: r.call("set_category", "playAndRecord", "voiceChat", ()), [(RC, "categoryChange"), AIC],
         ((HFP,), (HFP,)), after={"commands": [("h", "hfp", "msbc")], "sampleRate": 16000}),
-    # §4.4 QA1754: an interruption ends the speaker override
+    # QA1754: an interruption ends the speaker override
     Row("interruption-clears-override",
         dict(category="playAndRecord", active=True, others={"music": ("playback", "default", (), False)}),
         lambda r: (r.call("override_output", "speaker"), r.notes(), r.call("other_play", "music")),
         [("interruption", "began"), (RC, "override")], ((MIC,), (RCV,)), after={"override": False}),
-    # §4.6: before iOS 26 there is no availableInputsChange
+    # [DOC H-Session17]: before iOS 26 there is no availableInputsChange
     Row("no-available-inputs-change-before-ios-26", dict(platform="ios-18.0", category="playAndRecord",
                                                          spare=(("w", "wired-headset"),)),
         lambda r: r.connect("w"), [(RC, "newDeviceAvailable")], (("headsetMic",), ("headphones",))),
     # contract: pickRoute offers only what the picker shows; the receiver only in playAndRecord on iPhone
     Row("picker-receiver-in-playandrecord", dict(category="playAndRecord", options=("defaultToSpeaker",)),
         lambda r: r.call("pick_route", "receiver"), [(RC, "override")], ((MIC,), (RCV,))),
-    # §4.4 header vs current page: with the switch off a later headset does not take defaultToSpeaker's route
+    # H-Types vs Doc-defaultToSpeaker: with the switch off a later headset does not take defaultToSpeaker's route
     Row("default-to-speaker-keeps-with-switch",
         dict(category="playAndRecord", options=("defaultToSpeaker", "allowBluetoothHFP"),
              behavior={"headsetOverridesDefaultToSpeaker": False}, spare=(("h", "generic-headset"),)),

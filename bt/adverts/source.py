@@ -5,8 +5,9 @@ proximity-pairing record is decoded (:mod:`.decode`) and, once paired to a devic
 :class:`bt.events.BatteryChanged` and :class:`bt.events.EarsChanged`, each only when its values change.
 
 **Pairing an advert to a device is by model [INF].** AirPods advertise from random, rotating addresses
-that are not the BR/EDR identity address BlueZ keys the connected device on (bluez-and-airpods §7,
-"Consequences"); resolving them needs the IRK, fetched over AAP (§5.5), which routesim does not do. So an
+that are not the BR/EDR identity address BlueZ keys the connected device on (bleak reports the advert's
+own address; capod ``RPAChecker.kt``); resolving them needs the IRK, fetched over AAP (capod, librepods),
+which routesim does not do. So an
 advert of model M goes to:
 
 1. the key the user named for M (``hints={"airpods-pro-2": "AA:BB:…"}``), else
@@ -15,7 +16,7 @@ advert of model M goes to:
 
 Consequences, all [INF]: someone else's AirPods of the same model nearby can be taken for ours. Two
 things limit that: ``min_rssi`` drops faint adverts, and a key stays with the advertising address it
-last heard for ``address_hold`` seconds (30 s, the time BlueZ keeps a temporary device, §7), so a
+last heard for ``address_hold`` seconds (30 s, the time BlueZ keeps a temporary device), so a
 neighbour's adverts do not alternate with ours while ours are heard; an address rotation is accepted
 once the old address has been silent that long.
 
@@ -30,7 +31,7 @@ discovery state alone. Starting LE discovery (``SetDiscoveryFilter``/``StartDisc
 adapter's state for everyone, so it happens only with ``active=True`` (``--active-scan``); discovery
 started here is always stopped in :meth:`stop`.
 
-bleak reads the bus address only from ``DBUS_SYSTEM_BUS_ADDRESS``, once per event loop (§7): passing
+bleak reads the bus address only from ``DBUS_SYSTEM_BUS_ADDRESS``, once per event loop (bleak, dbus-fast): passing
 ``bus_address`` sets that variable for this process before the scanner's first use.
 """
 from __future__ import annotations
@@ -51,7 +52,8 @@ from routesim.profiles.continuity import APPLE, ContinuityError
 
 from routesim.bt.bluez.errors import BluezError, NoAdapter, NoPermission, one_line
 from routesim.bt.event_stream import EventStream
-from routesim.events import AccessoryEvent, AccessoryInfo, BatteryChanged, EarsChanged
+from routesim.events import AccessoryEvent, AccessoryInfo, BatteryChanged, EarsChanged, WornChanged
+from routesim.bt.adverts.bleak_errors import CondenseBleakErrors
 from routesim.bt.adverts.decode import ProximityStatus, decode_proximity
 
 log = logging.getLogger("routesim.bt.adverts")
@@ -66,7 +68,7 @@ class Sighting:
     """One Apple advert as bleak reported it: decoded (``status``), or why it could not be (``error``)."""
 
     address: str
-    rssi: int
+    rssi: int | None  # None: BlueZ sent a value that is not a whole number (logged once per address)
     status: ProximityStatus | None
     error: str | None
     data: bytes  # manufacturer_data[76]
@@ -121,8 +123,11 @@ class AdvertSource(EventStream):
         self._scanner: BleakScanner | None = None
         self._battery: dict[str, tuple[int | None, int | None, int | None]] = {}
         self._ears: dict[str, tuple[str, str]] = {}
+        self._worn: dict[str, bool] = {}
         self._owner: dict[str, tuple[str, float]] = {}  # key -> (advertising address, last heard)
         self._unpaired: set[tuple[str, str]] = set()  # (model id, why) already logged
+        self._mistyped: set[tuple[str, str]] = set()  # (address, property) already logged
+        self._condense: CondenseBleakErrors | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------------
     async def start(self) -> "AdvertSource":
@@ -137,8 +142,12 @@ class AdvertSource(EventStream):
             bluez["or_patterns"] = [OrPattern(0, AdvertisementDataType.MANUFACTURER_SPECIFIC_DATA, PROXIMITY_PATTERN)]
         scanner = BleakScanner(detection_callback=self._on_advert, scanning_mode="active" if self.active else "passive",
                                bluez=bluez)
+        if self._condense is None:
+            self._condense = CondenseBleakErrors(log).install()
+        started = False
         try:
             await scanner.start()
+            started = True
         except asyncio.CancelledError:
             # stopped (a signal) while starting: discovery may be on already, so stop it before going
             try:
@@ -159,6 +168,9 @@ class AdvertSource(EventStream):
             raise BluezError(f"cannot scan: {exc}") from None
         except (KeyError, TypeError, AttributeError, ValueError) as exc:  # bleak indexes BlueZ's values directly
             raise BluezError(f"bleak could not read BlueZ's adapter: {type(exc).__name__}: {exc}") from None
+        finally:
+            if not started:  # the filter lives exactly as long as a running scanner
+                self._uncondense()
         self._scanner = scanner
         return self
 
@@ -173,7 +185,13 @@ class AdvertSource(EventStream):
                 await scanner.stop()
             except (BleakError, DBusError, OSError, asyncio.TimeoutError) as exc:  # the bus may be gone already
                 log.info("stopping the scanner: %s", exc)
+        self._uncondense()
         self._end_stream()
+
+    def _uncondense(self) -> None:
+        condense, self._condense = self._condense, None
+        if condense is not None:
+            condense.remove()
 
     async def __aenter__(self) -> "AdvertSource":
         return await self.start()
@@ -194,13 +212,26 @@ class AdvertSource(EventStream):
     # -- adverts ---------------------------------------------------------------------------------------
     def _on_advert(self, device: Any, adv: Any) -> None:
         """bleak's detection callback: runs inside bleak's D-Bus message handler, so it never raises."""
+        address = str(getattr(device, "address", "?"))
         try:
-            self.handle(str(device.address), adv.rssi, adv.manufacturer_data.get(APPLE))
-        except Exception:  # untrusted input must not take the scanner down
-            log.exception("advert from %s could not be handled", getattr(device, "address", "?"))
+            rssi, data = adv.rssi, adv.manufacturer_data.get(APPLE)
+            if isinstance(rssi, bool) or not isinstance(rssi, int):  # bleak passes BlueZ's RSSI on unchecked
+                self._note_mistyped(address, "RSSI", f"{type(rssi).__name__} {rssi!r:.40}, not a whole number")
+                rssi = None
+            if data is not None and not isinstance(data, (bytes, bytearray, memoryview)):
+                self._note_mistyped(address, "ManufacturerData[0x004C]", f"{type(data).__name__}, not bytes")
+                return
+            self.handle(address, rssi, data)
+        except Exception as exc:  # untrusted input must not take the scanner down; one line, once per address
+            self._note_mistyped(address, "advert", f"could not be handled: {type(exc).__name__}: {exc}")
 
-    def handle(self, address: str, rssi: int, data: bytes | None) -> None:
-        """One advert: decode, report the sighting, pair, emit what changed."""
+    def _note_mistyped(self, address: str, what: str, why: str) -> None:
+        if (address, what) not in self._mistyped and len(self._mistyped) < 4096:
+            self._mistyped.add((address, what))
+            log.warning("advert from %s: %s is %s; ignored", address, what, " ".join(why.split())[:200])
+
+    def handle(self, address: str, rssi: int | None, data: bytes | None) -> None:
+        """One advert: decode, report the sighting, pair, emit what changed. ``rssi`` None: unknown."""
         if data is None:
             return  # not Apple
         data = bytes(data)
@@ -213,7 +244,7 @@ class AdvertSource(EventStream):
         if status is None:
             return  # another Continuity message (Nearby Info, Find My …)
         self._sighting(Sighting(address, rssi, status, None, data))
-        if self.min_rssi is not None and rssi < self.min_rssi:
+        if self.min_rssi is not None and (rssi is None or rssi < self.min_rssi):
             return
         key = self._pair(status, address)
         if key is None:
@@ -226,6 +257,10 @@ class AdvertSource(EventStream):
         if ears is not None and self._ears.get(key) != ears:
             self._ears[key] = ears
             self._emit(EarsChanged(key, *ears))
+        worn = status.worn
+        if worn is not None and self._worn.get(key) != worn:
+            self._worn[key] = worn
+            self._emit(WornChanged(key, worn))
 
     def _sighting(self, sighting: Sighting) -> None:
         if self.on_advert is not None:

@@ -238,8 +238,12 @@ class PactlCards:
                 signal_child(proc.pid, signal.SIGKILL)
 
     async def stop(self) -> None:
+        """Quick, whatever the follower was doing (spawning pactl, waiting for it): a watch must end
+        within a second of SIGTERM. The subscriber gets SIGTERM and is not waited for."""
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-        await self._end_proc()
+            await asyncio.wait([task], timeout=0.2)
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.returncode is None:
+            signal_child(proc.pid, signal.SIGTERM)

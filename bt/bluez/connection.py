@@ -432,8 +432,10 @@ class BluezConnection:
                     cb(msg)
             elif mtype is MessageType.SIGNAL:
                 self._on_signal(msg)
-        except Exception:  # a bad message must never take the backend down
-            log.exception("error handling %s %s.%s on %s", msg.message_type, msg.interface, msg.member, msg.path)
+        except Exception as exc:  # a bad message must never take the backend down; one line (traceback at debug)
+            log.warning("error handling %s %s.%s on %s: %s: %s; ignored", msg.message_type, msg.interface,
+                        msg.member, msg.path, type(exc).__name__, " ".join(str(exc).split())[:200])
+            log.debug("the traceback", exc_info=True)
 
     def _on_signal(self, msg: Message) -> None:
         if msg.interface == DBUS and msg.member == "NameOwnerChanged" and msg.sender == DBUS:

@@ -1,4 +1,5 @@
-"""BlueZ D-Bus names, profile UUIDs and codec numbers (bluez-and-airpods §1–§3)."""
+"""BlueZ D-Bus names, profile UUIDs and codec numbers (BlueZ ``doc/org.bluez.*.rst``, ``lib/bluetooth/uuid.h``;
+PipeWire ``spa/plugins/bluez5``: keys BlueZ-Device1, BlueZ-UUIDs, PipeWire-bluez5 in docs/sources.md)."""
 from __future__ import annotations
 
 BLUEZ = "org.bluez"
@@ -48,7 +49,7 @@ VENDOR_CODEC = 0xFF
 # (vendor id, codec id) inside Configuration for vendor-specific codecs.
 VENDOR_CODECS = {(0x0000004F, 0x0001): "aptx", (0x000000D7, 0x0024): "aptx-hd", (0x0000012D, 0x00AA): "ldac"}
 
-# PipeWire card profile names (bluez-and-airpods §3).
+# PipeWire card profile names (PipeWire-bluez5).
 CARD_PROFILE_A2DP = "a2dp-sink"
 CARD_PROFILE_HFP = "headset-head-unit"
 CARD_PROFILE_OFF = "off"

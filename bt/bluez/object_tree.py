@@ -18,6 +18,7 @@ Node = dict[str, Props]  # interface -> properties
 class ObjectTree:
     def __init__(self) -> None:
         self.objects: dict[str, Node] = {}
+        self.warned: set[tuple[str, str, str]] = set()  # mistyped properties already logged (once per device)
 
     def clear(self) -> None:
         self.objects.clear()
@@ -33,7 +34,7 @@ class ObjectTree:
                 continue
             for iface, props in ifaces.items():
                 if iface in SCHEMA:
-                    fresh.setdefault(path, {})[iface] = clean_properties(path, iface, props)
+                    fresh.setdefault(path, {})[iface] = clean_properties(path, iface, props, self.warned)
         self.objects = fresh
         return True
 
@@ -43,7 +44,7 @@ class ObjectTree:
         node = self.objects.setdefault(path, {})
         for iface, props in ifaces.items():
             if iface in SCHEMA:
-                node[iface] = clean_properties(path, iface, props)
+                node[iface] = clean_properties(path, iface, props, self.warned)
         if not node:
             del self.objects[path]
         return True
@@ -63,7 +64,7 @@ class ObjectTree:
         props = self.objects.get(path, {}).get(iface)
         if props is None:
             return False  # BlueZ always announces an interface before changing it; a stray change means nothing
-        props.update(clean_properties(path, iface, changed))
+        props.update(clean_properties(path, iface, changed, self.warned))
         for name in invalidated:
             props.pop(name, None)
         return True

@@ -54,13 +54,30 @@ def _check(iface: str, name: str, value: Any) -> tuple[bool, str]:
     return True, ""
 
 
-def clean_properties(path: str, iface: str, props: Any) -> dict[str, Any]:
-    """Unwrap the properties of one interface, keeping only well-typed known ones."""
+MAX_WARNED = 4096  # a flood of fresh objects cannot grow a warned set without bound; past it, debug only
+
+
+def _warn_once(warned: set | None, path: str, iface: str, name: str, message: str, *args: Any) -> None:
+    """A mistyped value is logged once per object and property (BlueZ repeats it on every change): ``warned``
+    holds the (path, interface, property) already logged; None logs every time."""
+    key = (path, iface, name)
+    if warned is not None and (key in warned or len(warned) >= MAX_WARNED):
+        log.debug(message, *args)
+        return
+    if warned is not None:
+        warned.add(key)
+    log.warning(message, *args)
+
+
+def clean_properties(path: str, iface: str, props: Any, warned: set | None = None) -> dict[str, Any]:
+    """Unwrap the properties of one interface, keeping only well-typed known ones; each mistyped one is
+    logged (once per object and property when the caller keeps a ``warned`` set) and left out."""
     schema = SCHEMA.get(iface)
     if schema is None:
         return {}
     if not isinstance(props, dict):
-        log.warning("%s %s: properties are not a dictionary (%s); ignored", path, iface, type(props).__name__)
+        _warn_once(warned, path, iface, "", "%s %s: properties are not a dictionary (%s); ignored", path, iface,
+                   type(props).__name__)
         return {}
     out: dict[str, Any] = {}
     for name, value in props.items():
@@ -68,16 +85,15 @@ def clean_properties(path: str, iface: str, props: Any) -> dict[str, Any]:
         if sig is None:
             continue
         if not isinstance(value, Variant):
-            log.warning("%s %s.%s: not a variant; ignored", path, iface, name)
+            _warn_once(warned, path, iface, name, "%s %s.%s: not a variant; ignored", path, iface, name)
             continue
         if value.signature != sig:
-            log.warning(
-                "%s %s.%s has D-Bus type %r, expected %r; ignored", path, iface, name, value.signature, sig
-            )
+            _warn_once(warned, path, iface, name, "%s %s.%s has D-Bus type %r, expected %r; ignored", path, iface, name,
+                       value.signature, sig)
             continue
         ok, why = _check(iface, name, value.value)
         if not ok:
-            log.warning("%s %s.%s = %r: %s; ignored", path, iface, name, value.value, why)
+            _warn_once(warned, path, iface, name, "%s %s.%s = %.60r: %s; ignored", path, iface, name, value.value, why)
             continue
         out[name] = value.value
     return out

@@ -20,6 +20,8 @@ class VirtualAccessory:
     icon: str = "audio-headphones"
     device_class: int = 0x240418
     address_type: str = "public"
+    a2dp_codecs: tuple[str, ...] = ("sbc",)  # every A2DP codec the headset has, best first
+    hfp_codecs: tuple[str, ...] = ("cvsd",)  # every HFP codec, best first
 
     @property
     def has_a2dp(self) -> bool:
@@ -67,4 +69,6 @@ def accessory_from_model(
         battery=battery,
         a2dp_codec=(model.a2dp_codecs[0] if model.a2dp_codecs else "sbc"),
         hfp_codec=(hfp[0] if hfp else "cvsd"),
+        a2dp_codecs=tuple(model.a2dp_codecs) or ("sbc",),
+        hfp_codecs=tuple(hfp) or ("cvsd",),
     )

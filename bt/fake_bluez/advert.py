@@ -1,5 +1,6 @@
 """Apple Continuity proximity-pairing payloads (type 0x07, length 0x19), as BlueZ reports them in
-``ManufacturerData[0x004C]`` (company ID stripped). Layout: bluez-and-airpods §5.2–§5.3."""
+``ManufacturerData[0x004C]`` (company ID stripped). Layout: librepods, capod, furiousMAC
+(docs/sources.md)."""
 from __future__ import annotations
 
 APPLE = 0x004C

@@ -4,8 +4,8 @@ MediaTransport1, with BlueZ's error names and its order of replies and signals.
 One low-level message handler serves the data-driven tree instead of dbus-fast's ``ServiceInterface``
 export: that export emits ``InterfacesAdded`` from the object's own path (BlueZ emits it from ``/``),
 its ``GetManagedObjects`` omits the queried path, and its typed properties cannot be made to carry the
-wrongly typed values that the backend must survive (testing-without-hardware.md, "What a faithful fake
-must do"). A handler returns a reply, or True when it has sent the reply itself (before the signals).
+wrongly typed values that the backend must survive (python-dbusmock's BlueZ template publishes them;
+bleak must not crash on them). A handler returns a reply, or True when it has sent the reply itself (before the signals).
 """
 from __future__ import annotations
 
@@ -50,6 +50,9 @@ class BluezMethods:
     ``_emit`` it uses."""
 
     def _handle(self, msg: Message) -> Message | bool | None:
+        if msg.message_type is MessageType.SIGNAL and msg.member == "NameOwnerChanged" and msg.signature == "sss":
+            self._name_owner_changed(msg)  # an audio server leaving takes its registrations along
+            return None
         if msg.message_type is not MessageType.METHOD_CALL:
             return None
         path, iface, member = msg.path or "", msg.interface or "", msg.member or ""
@@ -71,6 +74,9 @@ class BluezMethods:
             raise DBusError("org.freedesktop.DBus.Error.UnknownObject", f"Object path {path} does not exist")
         if iface == PROPERTIES:
             return self._properties(msg, path, node, member)
+        handled = self._audio_call(msg, path, iface, member)
+        if handled is not None:
+            return handled
         if iface == ADAPTER and path == self.adapter_path:
             return self._adapter_call(msg, member)
         if iface == MONITOR_MANAGER and path == self.adapter_path and MONITOR_MANAGER in node:
@@ -139,6 +145,8 @@ class BluezMethods:
             for d in self.devices.values():
                 if d.transport_path == path and name == "Volume":
                     d.volume = min(127, int(value))
+                elif d.transport_path == path and name == "Delay":
+                    d.delay = int(value)
 
     # -- org.bluez.Adapter1 ------------------------------------------------------------------------------
     def _adapter_call(self, msg: Message, member: str) -> Message | bool:
@@ -220,8 +228,10 @@ class BluezMethods:
             if not dev.connected:
                 raise DBusError(ERR + "NotConnected", "Not Connected")
             if uuid == A2DP_SINK:
+                self._close_a2dp(dev)
                 dev.a2dp_up = False
             elif uuid in HFP_UUIDS:
+                self._close_hfp(dev)
                 dev.hfp_up = False  # battery reports stop with the HFP link
             self._sync()
             return Message.new_method_return(msg)
@@ -243,6 +253,11 @@ class BluezMethods:
                 return
             if uuid is None:
                 self._link_up(dev)
+            elif self.audio_server:
+                # the audio server's profiles: the reply comes once the profile is up (or failed to come up)
+                if not dev.connected:
+                    self._baseband_up(dev)
+                await self._bring_up(dev, a2dp_wanted=uuid == A2DP_SINK, hfp_wanted=uuid in HFP_UUIDS)
             else:
                 if not dev.connected:
                     self._baseband_up(dev)

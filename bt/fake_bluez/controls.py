@@ -7,7 +7,7 @@ from typing import Any
 
 from dbus_fast import Message, Variant
 
-from routesim.bt.bluez.constants import ADAPTER, TRANSPORT, device_path
+from routesim.bt.bluez.constants import ADAPTER, TRANSPORT, card_name, device_path
 
 from routesim.bt.fake_bluez.accessory import VirtualAccessory
 from routesim.bt.fake_bluez.device import FakeDevice, codec_config
@@ -103,6 +103,9 @@ class ScriptedControls:
         """A2DP reconfiguration: BlueZ replaces the transport (new ``fdN`` object) with the new codec."""
         dev = self.device(address)
         codec_config(codec)  # an unknown codec raises before anything changes
+        if self.audio_server:
+            raise RuntimeError("a real audio server has registered: it chooses the codec "
+                               f"(pactl set-card-profile {card_name(address)} a2dp-sink-{codec})")
         dev.codec = codec
         if dev.a2dp_up:
             dev.a2dp_up = False

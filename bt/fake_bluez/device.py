@@ -1,7 +1,9 @@
 """The state of one device on the fake, from which its D-Bus objects are computed."""
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
+from typing import Any
 
 from dbus_fast import Variant
 
@@ -33,6 +35,13 @@ class FakeDevice:
     rssi: int | None = None
     manufacturer_data: dict[int, bytes] = field(default_factory=dict)
     overrides: dict[str, dict[str, Variant | None]] = field(default_factory=dict)  # iface -> raw values
+    # with an audio server registered (media.AudioServerHost): which remote endpoint (sepN, the Nth of
+    # the model's A2DP codecs) the stream runs on, the stream and the HFP link, the transport's Delay
+    sep_index: int = 1
+    a2dp_link: Any = None  # media.A2dpLink
+    hfp_link: Any = None  # media.HfpLink
+    delay: int | None = None
+    profile_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def address(self) -> str:
@@ -48,7 +57,7 @@ class FakeDevice:
 
     @property
     def sep_path(self) -> str:
-        return f"{self.path}/sep1"
+        return f"{self.path}/sep{self.sep_index}"
 
     @property
     def transport_path(self) -> str:

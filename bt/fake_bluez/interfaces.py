@@ -8,6 +8,7 @@ from dbus_fast.signature import get_signature_tree
 from routesim.bt.bluez.constants import (
     ADAPTER,
     DEVICE,
+    ENDPOINT,
     FAKE_PIPEWIRE_IFACE,
     FAKE_PIPEWIRE_PATH,
     INTROSPECTABLE,
@@ -17,6 +18,12 @@ from routesim.bt.bluez.constants import (
 )
 
 Tree = dict[str, dict[str, dict[str, Variant]]]  # path -> interface -> property -> value
+
+# What bluetoothd offers audio servers and pairing agents (media.AudioServerHost answers them).
+MEDIA = "org.bluez.Media1"
+PROFILE_MANAGER = "org.bluez.ProfileManager1"
+AGENT_MANAGER = "org.bluez.AgentManager1"
+PROFILE = "org.bluez.Profile1"
 
 METHODS: dict[str, list[tuple[str, str, str]]] = {  # interface -> (name, in, out)
     OBJECT_MANAGER: [("GetManagedObjects", "", "a{oa{sa{sv}}}")],
@@ -36,6 +43,15 @@ METHODS: dict[str, list[tuple[str, str, str]]] = {  # interface -> (name, in, ou
         ("CancelPairing", "", ""),
     ],
     TRANSPORT: [("Acquire", "", "hqq"), ("TryAcquire", "", "hqq"), ("Release", "", "")],
+    ENDPOINT: [("SetConfiguration", "oa{sv}", "")],
+    MEDIA: [
+        ("RegisterEndpoint", "oa{sv}", ""),
+        ("UnregisterEndpoint", "o", ""),
+        ("RegisterApplication", "oa{sv}", ""),
+        ("UnregisterApplication", "o", ""),
+    ],
+    PROFILE_MANAGER: [("RegisterProfile", "osa{sv}", ""), ("UnregisterProfile", "o", "")],
+    AGENT_MANAGER: [("RegisterAgent", "os", ""), ("UnregisterAgent", "o", ""), ("RequestDefaultAgent", "o", "")],
     FAKE_PIPEWIRE_IFACE: [("ListCards", "", "a(sss)"), ("SetCardProfile", "ss", "")],
 }
 SIGNALS = {

@@ -30,6 +30,9 @@ class PipeWireStandIn:
         """What PipeWire does on ``pactl set-card-profile``: ``hfp`` brings HFP up (battery reports
         start) and leaves the A2DP transport idle; ``a2dp`` makes the transport active again."""
         dev = self.device(address)
+        if self.audio_server:
+            raise DBusError("org.routesim.Error.RealAudioServer",
+                            "a real audio server has registered with this bluetoothd: switch its card with pactl")
         if not dev.connected:
             raise DBusError("org.routesim.Error.NoSuchCard", f"no card {card_name(dev.address)}")
         if profile == "hfp":
@@ -54,8 +57,8 @@ class PipeWireStandIn:
 
     def _set_card(self, dev: FakeDevice, profile: str) -> None:
         dev.card_profile = profile
-        if not self.pipewire or not self._online:
-            return
+        if not self.pipewire or not self._online or self.audio_server:
+            return  # a real audio server owns the cards: the stand-in stays quiet
         codec = ""
         kind = card_profile_to_profile(profile)
         if kind == "hfp":

@@ -1,6 +1,6 @@
 """A faithful fake ``org.bluez`` for a private bus.
 
-What it reproduces (bluez-and-airpods §1): ObjectManager at ``/`` with ``InterfacesAdded``/
+What it reproduces (BlueZ-ObjectManager, BlueZ-Device1, BlueZ-Adapter1 in docs/sources.md): ObjectManager at ``/`` with ``InterfacesAdded``/
 ``InterfacesRemoved``; ``PropertiesChanged`` from the object's path with only changed keys (removed
 optional properties in the invalidated list); ``Properties.Get/GetAll/Set`` with read-only checks and
 BlueZ's error names; ``Introspect``; ``Adapter1`` (discovery sessions per client, filters,
@@ -31,15 +31,18 @@ from routesim.bt.fake_bluez.bluez_methods import BluezMethods
 from routesim.bt.fake_bluez.controls import ScriptedControls
 from routesim.bt.fake_bluez.device import FakeDevice
 from routesim.bt.fake_bluez.interfaces import Tree
+from routesim.bt.fake_bluez.media import AudioServerHost
 from routesim.bt.fake_bluez.monitors import AdvertMonitors
 from routesim.bt.fake_bluez.pipewire import PipeWireStandIn
 from routesim.bt.fake_bluez.privatebus import require_private_bus
 from routesim.bt.fake_bluez.tree import copy_tree, desired_tree, tree_changes
 
 
-class FakeBluez(ScriptedControls, BluezMethods, PipeWireStandIn, AdvertMonitors):
+class FakeBluez(ScriptedControls, BluezMethods, AudioServerHost, PipeWireStandIn, AdvertMonitors):
     """The fake bluetoothd. ``await start()`` on a private bus address, drive it with the methods below,
-    ``await stop()``. Every driver method takes effect on the bus before it returns."""
+    ``await stop()``. Every driver method takes effect on the bus before it returns; once an audio server
+    has registered (:mod:`.media`), what it does with the links (configure, acquire, the HFP exchange)
+    follows asynchronously: :meth:`wait_audio` waits for it."""
 
     def __init__(
         self,
@@ -71,6 +74,7 @@ class FakeBluez(ScriptedControls, BluezMethods, PipeWireStandIn, AdvertMonitors)
         self._online = False
         self._tasks: set[asyncio.Task[Any]] = set()
         self._clock = clock  # the caller's (routes.clock): bt/ does not reach up into routes/
+        self._init_audio_host()
 
     # -- lifecycle -----------------------------------------------------------------------------------
     @property
@@ -78,7 +82,8 @@ class FakeBluez(ScriptedControls, BluezMethods, PipeWireStandIn, AdvertMonitors)
         return self._bus.unique_name if self._bus else None
 
     async def start(self) -> "FakeBluez":
-        bus = await MessageBus(bus_address=self.bus_address, bus_type=BusType.SYSTEM).connect()
+        # unix fds pass both ways with an audio server (the Acquire reply, the NewConnection argument)
+        bus = await MessageBus(bus_address=self.bus_address, bus_type=BusType.SYSTEM, negotiate_unix_fd=True).connect()
         # dbus-fast treats EAGAIN on send as fatal: a large send buffer keeps bursts from killing us.
         sock = getattr(bus, "_sock", None)
         if isinstance(sock, socket.socket):
@@ -96,6 +101,10 @@ class FakeBluez(ScriptedControls, BluezMethods, PipeWireStandIn, AdvertMonitors)
             if reply is not RequestNameReply.PRIMARY_OWNER:
                 bus.disconnect()
                 raise RuntimeError(f"could not own {FAKE_PIPEWIRE}: {reply.name}")
+        # bluetoothd drops an audio server's registrations when it leaves the bus
+        await bus.call(Message(destination="org.freedesktop.DBus", path="/org/freedesktop/DBus",
+                               interface="org.freedesktop.DBus", member="AddMatch", signature="s",
+                               body=["type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged'"]))
         self._bus = bus
         self._tree = {}
         self._online = True
@@ -105,7 +114,8 @@ class FakeBluez(ScriptedControls, BluezMethods, PipeWireStandIn, AdvertMonitors)
     async def stop(self) -> None:
         for task in list(self._tasks):
             task.cancel()
-        self._online = False
+        self._online = False  # clients see the name go, not each link (as when bluetoothd exits)
+        self._forget_audio_server()  # registrations, sockets and HFP links belong to this process
         bus, self._bus = self._bus, None
         self._tree = {}
         await disconnect(bus)
@@ -152,6 +162,9 @@ class FakeBluez(ScriptedControls, BluezMethods, PipeWireStandIn, AdvertMonitors)
             return
         acc = dev.accessory
         self._baseband_up(dev)
+        if self.audio_server:
+            self._spawn(self._bring_up(dev))  # the audio server configures A2DP and takes the HFP link
+            return
         if acc.has_a2dp:
             dev.open_transport()
         if acc.has_hfp:
@@ -163,6 +176,7 @@ class FakeBluez(ScriptedControls, BluezMethods, PipeWireStandIn, AdvertMonitors)
         # as on a real link loss, the profiles go before the link (what the backend's loss grace absorbs)
         if not dev.connected:
             return
+        self._drop_audio_links(dev)
         dev.a2dp_up = False
         dev.hfp_up = False
         self._sync()
@@ -182,7 +196,13 @@ class FakeBluez(ScriptedControls, BluezMethods, PipeWireStandIn, AdvertMonitors)
             self._emit(msg)
         self._tree = copy_tree(new)
 
-    def _emit(self, msg: Message) -> None:
+    def _emit(self, msg: Message, after: Callable[[], None] | None = None) -> None:
+        """Send ``msg``; ``after()`` once it is written (closing a file descriptor it carries)."""
         if self._bus is None or not self._online:
+            if after is not None:
+                after()
             return
-        self._bus.send(msg).add_done_callback(consume_result)
+        fut = self._bus.send(msg)
+        fut.add_done_callback(consume_result)
+        if after is not None:
+            fut.add_done_callback(lambda _f: after())

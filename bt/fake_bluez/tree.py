@@ -24,8 +24,9 @@ from routesim.bt.bluez.constants import (
     TRANSPORT,
 )
 
+from routesim.bt.fake_bluez.a2dp import codec_byte as a2dp_codec_byte, sink_capabilities
 from routesim.bt.fake_bluez.device import FakeDevice, codec_config
-from routesim.bt.fake_bluez.interfaces import Tree
+from routesim.bt.fake_bluez.interfaces import AGENT_MANAGER, MEDIA, PROFILE_MANAGER, Tree
 from routesim.bt.fake_bluez.monitors import MONITOR_MANAGER, manager_properties
 
 
@@ -40,6 +41,7 @@ class FakeState(Protocol):
     adapter_overrides: dict[str, Variant | None]
     devices: dict[str, FakeDevice]
     raw_objects: Tree
+    audio_server: bool
 
 Props = dict[str, Variant]
 
@@ -114,8 +116,13 @@ def device_properties(dev: FakeDevice, adapter_path: str) -> Props:
 
 def desired_tree(fake: FakeState) -> Tree:
     """Everything the fake bluetoothd exports right now. Battery1 exists only while HFP is up (on real
-    systems it comes from PipeWire's HFP backend); endpoint and transport only for A2DP, never HFP."""
-    tree: Tree = {fake.adapter_path: {ADAPTER: adapter_properties(fake)}}
+    systems it comes from PipeWire's HFP backend); endpoint and transport only for A2DP, never HFP.
+    ``/org/bluez`` carries the profile and agent managers and the adapter ``Media1``, as bluetoothd's
+    do: PipeWire starts its HFP backend only when it sees ``ProfileManager1`` there [DEV PipeWire-bluez5]."""
+    tree: Tree = {
+        "/org/bluez": {AGENT_MANAGER: {}, PROFILE_MANAGER: {}},
+        fake.adapter_path: {ADAPTER: adapter_properties(fake), MEDIA: {}},
+    }
     if getattr(fake, "monitor_support", False):  # passive scanning (bt.fake_bluez.monitors)
         tree[fake.adapter_path][MONITOR_MANAGER] = manager_properties()
     for dev in fake.devices.values():
@@ -129,7 +136,9 @@ def desired_tree(fake: FakeState) -> Tree:
             if iface not in ifaces and iface not in (DEVICE, BATTERY, TRANSPORT):
                 ifaces[iface] = {k: v for k, v in values.items() if v is not None}
         tree[dev.path] = ifaces
-        if dev.connected and dev.accessory.has_a2dp:
+        if dev.connected and dev.accessory.has_a2dp and fake.audio_server:
+            tree.update(audio_server_endpoints(dev))
+        elif dev.connected and dev.accessory.has_a2dp:
             codec_byte, config = codec_config(dev.codec)
             tree[dev.sep_path] = {
                 ENDPOINT: {
@@ -157,6 +166,37 @@ def desired_tree(fake: FakeState) -> Tree:
                 }
     for path, ifaces in fake.raw_objects.items():
         tree.setdefault(path, {}).update(ifaces)
+    return tree
+
+
+def audio_server_endpoints(dev: FakeDevice) -> Tree:
+    """With an audio server: one remote endpoint per A2DP codec of the headset (``sep1`` … in the
+    model's order), and the transport of the configured stream under the endpoint it runs on."""
+    tree: Tree = {}
+    for index, codec in enumerate(dev.accessory.a2dp_codecs, start=1):
+        tree[f"{dev.path}/sep{index}"] = {
+            ENDPOINT: {
+                "UUID": Variant("s", A2DP_SINK),
+                "Codec": Variant("y", a2dp_codec_byte(codec)),
+                "Capabilities": Variant("ay", sink_capabilities(codec)),
+                "Device": Variant("o", dev.path),
+                "DelayReporting": Variant("b", True),
+            }
+        }
+    link = dev.a2dp_link
+    if dev.a2dp_up and link is not None:
+        props = {
+            "Device": Variant("o", dev.path),
+            "UUID": Variant("s", link.endpoint.uuid),
+            "Codec": Variant("y", link.endpoint.codec),
+            "Configuration": Variant("ay", link.configuration),
+            "State": Variant("s", dev.transport_state),
+            "Volume": Variant("q", dev.volume),
+            "Endpoint": Variant("o", dev.sep_path),
+        }
+        if dev.delay is not None:
+            props["Delay"] = Variant("q", dev.delay)
+        tree[dev.transport_path] = {TRANSPORT: with_overrides(props, dev.overrides.get(TRANSPORT, {}))}
     return tree
 
 

@@ -1,17 +1,17 @@
 """AVCaptureSession with an audio input, as far as the app's audio session is concerned.
 
-ios-audio-session §10.3 [DOC AVCaptureSession reference] and the scenario-format decision:
+[DOC Doc-AVCaptureSession] and the scenario format's decision:
 
 - ``automaticallyConfiguresApplicationAudioSession: true`` (the default): starting the capture session
   sets the app's session to playAndRecord for recording, without ``mixWithOthers`` unless
   ``configuresApplicationAudioSessionToMixWithOthers`` is true (that property exists from iOS 18), and
   activates it, interrupting non-mixable other audio. A category change posts ``routeChange``
   (``categoryChange``) like the app's own ``setCategory``. routesim sets mode ``default`` and no other
-  option: the reference names none [INF].
+  option: Doc-AVCaptureSession names none [INF].
 - ``false``: the capture session uses the session as the app left it (category, mode, options); it is
-  activated implicitly if it is not active, as recording does (§10.3 [DOC ASPG]).
-- Stopping an automatically configuring capture session puts the app's own configuration back (the
-  reference's reading of the second camera report: "reconfigured the session on start and stop" [INF]);
+  activated implicitly if it is not active, as recording does ([DOC ASPG-Activate]).
+- Stopping an automatically configuring capture session puts the app's own configuration back (our
+  reading of the second camera report [DEV forum-tag-camera-cuts-music]: "reconfigured the session on start and stop" [INF]);
   other audio that the capture's configuration interrupted is told it may resume, and a session the
   capture session activated is deactivated again [INF].
 - Starting one while one runs is a scenario error (scenario-format); so is

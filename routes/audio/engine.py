@@ -1,25 +1,26 @@
 """AVAudioEngine as the app's session sees it: node formats, start/stop, the input tap, and
 AVAudioEngineConfigurationChange.
 
-What is modelled (ios-audio-session §6.2, §10.1, §2; scenario-format "Decisions the contract fixes"):
+What is modelled ([DOC Doc-AVAudioEngineConfigurationChange, Doc-voiceChat]; the decisions in
+docs/scenario-format.md):
 
 - ``inputNode.inputFormat(forBus: 0)`` reads the hardware's current input format: the session's sample
   rate and input channel count, or 0 Hz / 0 channels when the category has no input or the session is
-  inactive (§6.2 [DEV harmony-one/x#160, audiolab#218], §10.1 [DOC getters return 0]).
+  inactive ([DEV gh:harmony-one/x#160, gh:deeeed/audiolab#218], [DOC H-Session17: getters return 0]).
 - ``outputNode.outputFormat(forBus: 0)`` reads the hardware output format: the session's rate and the
   output channel count [INF].
-- ``start`` activates an inactive session implicitly (§10.3 [DOC ASPG]); when the input node is used (a
+- ``start`` activates an inactive session implicitly ([DOC ASPG-Activate]); when the input node is used (a
   tap, or voice processing) it checks the input: an invalid hardware input format raises the
   IsFormatSampleRateAndChannelCountValid exception, and a tap whose format was taken at another rate
-  raises ``format.sampleRate == hwFormat.sampleRate`` (§6.2 [DEV AudioKit#2030 ...]).
+  raises ``format.sampleRate == hwFormat.sampleRate`` ([DEV gh:AudioKit/AudioKit#2030, forum-688686]).
 - ``installTap`` checks the tap's format against the hardware input format at that moment; a second tap
   raises (scenario-format; the ``nullptr == Tap()`` text is the one developers report).
 - A route change that changes the hardware sample rate or a channel count while the engine runs posts
   ``engineConfigurationChange`` after the ``routeChange`` and stops the engine; nodes and the tap keep
-  the formats they had (§6.2 [DOC], §12.5).
+  the formats they had ([DOC Doc-AVAudioEngineConfigurationChange], [INF]).
 - ``setVoiceProcessingEnabled(true)`` sets the voiceChat mode implicitly unless the mode is already a
-  chat mode (§2 [DOC QA1803]); it uses the input node.
-- An interruption, a deactivation and a media-services reset stop the engine (§8.1 [DOC]; [INF]).
+  chat mode ([DOC QA1803]); it uses the input node.
+- An interruption, a deactivation and a media-services reset stop the engine ([DOC H-Types, ASPG-Int]; [INF]).
 
 The model is synchronous and lives on one ``Phone``; the scenario runner attaches it per run
 (``attach``) and serves ``expect: engine`` from ``Engine.view``.
@@ -61,7 +62,7 @@ class Format:
 
 def hardware_formats(decision: Decision, config: Configuration) -> tuple[int, int, int]:
     """(sample rate, input channels, output channels) the I/O unit sees for a route decision. The
-    engine compares these before and after a route change (§6.2: "channel count or sample rate")."""
+    engine compares these before and after a route change ([DOC Doc-AVAudioEngineConfigurationChange]: "channel count or sample rate")."""
     route = decision.route
     ins = route.inputs[0].channels if (route.inputs and config.has_input) else 0
     outs = route.outputs[0].channels if route.outputs else 0
@@ -164,7 +165,7 @@ class Engine:
             return
         config = phone.config
         if config.category != "playAndRecord":
-            # voiceChat is valid only in playAndRecord (§2); the mode is left alone [INF].
+            # voiceChat is valid only in playAndRecord ([DOC H-Types]); the mode is left alone [INF].
             phone._fire("engine.voice-processing-other-category")
             return
         if config.mode in CHAT_MODES:

@@ -1,7 +1,7 @@
 """The audio signal through the current route: test signals, the route's chain, and measurements.
 
 numpy/scipy only, vectorised (no per-sample Python loops). The chain a route gives (all [INF] modelling
-choices built on ios-audio-session §10.1 and profiles/codecs.py; see docs/audio-expectation.md):
+choices built on the hardware rates per route and profiles/codecs.py; see docs/audio-expectation.md):
 
 1. the app's signal (48 kHz mono) is resampled to the session's hardware rate with
    ``scipy.signal.resample_poly`` (its Kaiser-window anti-alias filter);
@@ -33,7 +33,7 @@ from routesim.profiles.codecs import CODECS
 SOURCE_RATE = 48000
 DEFAULT_LEVEL_DBFS = -12.0
 SILENCE_DBFS = -200.0
-RECEIVER_GAIN_DB = -18.0                 # [INF] "the quiet speaker" (ios-audio-session §11)
+RECEIVER_GAIN_DB = -18.0                 # [INF] "the quiet speaker" (jackyoustra-speaker)
 FULL_BAND = (20.0, 20000.0)              # built-in and wired ports [INF]
 NOISE_FLOOR_DBFS: dict[str | None, float] = {   # in-band RMS noise per codec [INF]
     "cvsd": -45.0, "msbc": -60.0, "lc3-a127": -70.0, "lc3-swb": -70.0,

@@ -15,6 +15,8 @@ def add_command(sub) -> None:
                "  routesim identify 07190114200b...   (bleak's manufacturer_data[76], hex)",
     )
     p.add_argument("value", help="a Modalias string, or advertisement bytes in hex")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="json: one object {input, from, model, product, name, product_id} (model null if unknown)")
     p.set_defaults(func=run)
 
 
@@ -30,12 +32,22 @@ def run(args) -> int:
         try:
             payload = bytes.fromhex(hexstr)
         except ValueError:
-            sys.stderr.write(f"routesim identify: {value!r} is neither a Modalias (bluetooth:v004Cp2014d…) nor hex "
+            sys.stderr.write(f"routesim identify: {value[:80]!r} is neither a Modalias (bluetooth:v004Cp2014d…) nor hex "
                              "advertisement bytes (e.g. 0719011420…)\n")
             return 2
         if payload[:2] == b"\x4c\x00":  # a full AD structure's company id, little-endian
             payload = payload[2:]
         model, how = catalog.from_advertisement(payload), "advertisement"
+    if getattr(args, "format", "text") == "json":
+        import json
+
+        print(json.dumps({
+            "input": value, "from": how, "model": model.id if model else None,
+            "product": (getattr(model, "product", "") or model.name) if model else None,
+            "name": model.name if model else None,
+            "product_id": f"0x{model.product_id:04X}" if model and model.product_id is not None else None,
+        }))
+        return 0 if model else 1
     if model is None:
         print(f"unknown: no catalog model matches this {how}")
         return 1

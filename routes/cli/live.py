@@ -28,6 +28,9 @@ def add_live_commands(subparsers: Any) -> None:
                     "and connection state. Reads the bus named by DBUS_SYSTEM_BUS_ADDRESS (default: the system bus).")
     dev.add_argument("--bus", metavar="ADDRESS", help="D-Bus address (default: $DBUS_SYSTEM_BUS_ADDRESS or the system bus)")
     dev.add_argument("--all", action="store_true", help="also list devices without audio profiles (BLE adverts …)")
+    dev.add_argument("--firmware", action="append", metavar="MODEL=VERSION",
+                     help="the firmware a model runs, e.g. airpods-pro-2=7A305 (repeatable): BlueZ's Modalias "
+                          "version (D408) is not a firmware version, so without this no firmware-scoped quirk applies")
     dev.set_defaults(func=cmd_devices)
 
     watch = subparsers.add_parser(
@@ -60,6 +63,9 @@ def add_live_commands(subparsers: Any) -> None:
     watch.add_argument("--call-length", type=float, default=10.0, metavar="SECONDS",
                        help="how long that call lasts before the app ends it (default 10)")
     watch.add_argument("-v", "--verbose", action="store_true", help="log the backend's warnings and resyncs")
+    watch.add_argument("--firmware", action="append", metavar="MODEL=VERSION",
+                     help="the firmware a model runs, e.g. airpods-pro-2=7A305 (repeatable): BlueZ's Modalias "
+                          "version (D408) is not a firmware version, so without this no firmware-scoped quirk applies")
     watch.set_defaults(func=cmd_watch)
 
     fake = subparsers.add_parser(
@@ -74,6 +80,9 @@ def add_live_commands(subparsers: Any) -> None:
                       help="script a demo: connect, battery, switch to HFP and back, rename, disconnect (loops)")
     fake.add_argument("--step", type=float, default=2.0, metavar="SECONDS", help="seconds between demo steps")
     fake.add_argument("--watch", action="store_true", help="also print the events a backend sees on the fake bus")
+    fake.add_argument("--pipewire", action="store_true",
+                      help="also run the real audio stack (PipeWire, WirePlumber, pipewire-pulse) on the fake, with "
+                           "directories of its own; prints the PULSE_SERVER line for pactl in other shells")
     fake.set_defaults(func=cmd_fake_bluez)
     ctl_sub = fake.add_subparsers(dest="fake_action", metavar="ctl")
     ctl = ctl_sub.add_parser(
@@ -116,7 +125,21 @@ def _run(coro: Any) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- devices
+def _firmware(args: argparse.Namespace) -> dict[str, str]:
+    from routesim.profiles.catalog import default_catalog
+    from routesim.routes.live.firmware import parse_firmware_args
+
+    return parse_firmware_args(getattr(args, "firmware", None), default_catalog())
+
+
 def cmd_devices(args: argparse.Namespace) -> int:
+    from routesim.routes.live.firmware import FirmwareArgError
+
+    try:
+        args.firmware_map = _firmware(args)
+    except FirmwareArgError as exc:
+        print(f"routesim devices: {exc}", file=sys.stderr)
+        return 2
     return _run(_devices(args))
 
 
@@ -152,11 +175,32 @@ async def _devices(args: argparse.Namespace) -> int:
                 extra.append(f"own name {d.remote_name!r}")
             if extra:
                 print("      " + "  ".join(extra))
+            note = _quirk_note(d, getattr(args, "firmware_map", {}))
+            if note:
+                print("      " + note)
         if not shown:
             print("  (no audio devices known to BlueZ; --all lists every device)")
     finally:
         await backend.stop()
     return 0
+
+
+def _quirk_note(d: Any, stated: dict[str, str]) -> str | None:
+    """What firmware the quirks were matched against, when that is not plain (routes.live.firmware)."""
+    from routesim.profiles.catalog import default_catalog
+    from routesim.profiles.platform import Platform
+    from routesim.routes.live.firmware import live_quirks
+
+    catalog = default_catalog()
+    if d.model_id not in catalog:
+        return None
+    model = catalog.get(d.model_id)
+    if model.product_id is None:
+        return None
+    if d.model_id in stated:
+        return f"firmware {stated[d.model_id]} (from --firmware) for firmware-scoped quirks"
+    _, note = live_quirks(catalog, model, Platform.parse("ios-26.0"), d.firmware, stated)
+    return note
 
 
 # ------------------------------------------------------------------------------------------------ watch
@@ -169,12 +213,21 @@ def _session_hook(args: argparse.Namespace, out: Callable[[str], None] = print) 
     options = tuple(OPTIONS.resolve(o) for o in filter(None, (p.strip() for a in raw for p in a.split(","))))
     try:
         return SessionFeed(category, mode, options, getattr(args, "platform", "ios-26.0"), out=out,
-                           call_at=getattr(args, "call_at", None), call_length=getattr(args, "call_length", 10.0))
+                           call_at=getattr(args, "call_at", None), call_length=getattr(args, "call_length", 10.0),
+                           firmware=getattr(args, "firmware_map", None))
     except Exception as exc:  # SessionError for an invalid combination: say it like the app would see it
         raise ValueError(f"setCategory({category}, mode: {mode}, options: {list(options)}) fails: {exc}") from exc
 
 
 def cmd_watch(args: argparse.Namespace, on_event: Callable[[AccessoryEvent], None] | None = None) -> int:
+    from routesim.routes.live.firmware import FirmwareArgError
+
+    try:
+        args.firmware_map = _firmware(args)
+    except FirmwareArgError as exc:
+        print(f"routesim watch: {exc}", file=sys.stderr)
+        return 2
+
     from routesim.routes.cli.unattended import LinePrinter, configure_logging, line_buffered
 
     line_buffered()
@@ -297,9 +350,14 @@ async def fake_bluez(args: argparse.Namespace) -> int:
     fake = FakeBluez(address, clock=WallClock())
     control = FakeControl(fake, catalog)
     watcher: asyncio.Task[Any] | None = None
+    stack: Any = None
     try:
         await fake.start()
         await control.start()
+        if getattr(args, "pipewire", False):
+            stack = await _start_audio_stack(fake, address)
+            if stack is None:
+                return 1
         addresses = []
         for n, model in enumerate(chosen):
             addr = f"AA:BB:CC:DD:EE:{n + 1:02X}"
@@ -307,6 +365,9 @@ async def fake_bluez(args: argparse.Namespace) -> int:
             control.add(model.id, addr, name, connected=args.connected)
             addresses.append((addr, name, model.id))
         print(f"export DBUS_SYSTEM_BUS_ADDRESS={address}", flush=True)
+        if stack is not None:
+            print(f"export PULSE_SERVER={stack.env['PULSE_SERVER']} PIPEWIRE_RUNTIME_DIR={stack.env['PIPEWIRE_RUNTIME_DIR']}",
+                  flush=True)
         for addr, name, mid in addresses:
             print(f"# {addr}  {name!r}  ({mid})", flush=True)
         print(f"# pid {os.getpid()}; in another shell, set that variable and run routesim devices / routesim watch; "
@@ -314,7 +375,7 @@ async def fake_bluez(args: argparse.Namespace) -> int:
         if args.watch:
             watcher = asyncio.ensure_future(watch(address, out=lambda s: print("  " + s, flush=True)))
         if args.demo:
-            await _demo(fake, [a for a, _, _ in addresses], args.step)
+            await _demo(fake, [a for a, _, _ in addresses], args.step, stack)
         else:
             await asyncio.Event().wait()
     finally:
@@ -323,14 +384,33 @@ async def fake_bluez(args: argparse.Namespace) -> int:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await watcher
+        if stack is not None:
+            await asyncio.to_thread(stack.stop)
         await control.stop()
         await fake.stop()
         bus.close()
     return 0
 
 
-async def _demo(fake: Any, addresses: list[str], step: float) -> None:
-    """Loop: connect, battery drop, HFP (a call), back to A2DP, rename from the phone, disconnect."""
+async def _start_audio_stack(fake: Any, address: str) -> Any:
+    """PipeWire, WirePlumber and pipewire-pulse on the fake's bus, registered with it; None after saying
+    why not."""
+    from routesim.bt.fake_bluez.audio_stack import AudioStack, AudioStackError
+
+    stack = AudioStack(address)
+    try:
+        await asyncio.to_thread(stack.start)  # the fake answers WirePlumber meanwhile
+        await fake.wait_audio(lambda: fake.audio_server, 15)
+    except (AudioStackError, asyncio.TimeoutError) as exc:
+        await asyncio.to_thread(stack.stop)
+        _fail(str(exc) or "the audio server did not register with the fake bluetoothd within 15 s")
+        return None
+    return stack
+
+
+async def _demo(fake: Any, addresses: list[str], step: float, stack: Any = None) -> None:
+    """Loop: connect, battery drop, HFP (a call), back to A2DP, rename from the phone, disconnect. With the
+    real audio stack (``stack``) the profile switches are its card's, made with pactl."""
     from routesim.clock import WallClock
 
     clock = WallClock()
@@ -342,7 +422,11 @@ async def _demo(fake: Any, addresses: list[str], step: float) -> None:
                 ("connect", lambda: fake.connect(addr)),
                 ("battery", lambda: fake.set_battery(addr, max(10, level - 10))),
             ]
-            if dev.accessory.has_hfp and dev.accessory.has_a2dp:
+            if dev.accessory.has_hfp and dev.accessory.has_a2dp and stack is not None:
+                card = "bluez_card." + addr.replace(":", "_")
+                steps += [("switch to HFP", lambda: _pactl_soon(stack, "set-card-profile", card, "headset-head-unit")),
+                          ("back to A2DP", lambda: _pactl_soon(stack, "set-card-profile", card, "a2dp-sink"))]
+            elif dev.accessory.has_hfp and dev.accessory.has_a2dp:
                 steps += [("switch to HFP", lambda: fake.switch_profile(addr, "hfp")),
                           ("back to A2DP", lambda: fake.switch_profile(addr, "a2dp"))]
             steps += [("remote rename", lambda: fake.rename_remote(addr, (dev.name or "Device") + " (renamed)")),
@@ -353,3 +437,19 @@ async def _demo(fake: Any, addresses: list[str], step: float) -> None:
                 print(f"# demo: {label} {addr}", flush=True)
                 action()
         level = max(10, level - 10)
+
+
+def _pactl_soon(stack: Any, *args: str) -> None:
+    """Run pactl without blocking the fake (PipeWire calls it while pactl waits); failures are printed."""
+    async def run() -> None:
+        try:
+            await stack.apactl(*args)
+        except Exception as exc:
+            print(f"# demo: {exc}", flush=True)
+
+    task = asyncio.ensure_future(run())
+    _pending.add(task)  # keep a reference until it is done
+    task.add_done_callback(_pending.discard)
+
+
+_pending: set[asyncio.Task[None]] = set()

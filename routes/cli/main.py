@@ -12,21 +12,27 @@ from routesim.routes.cli.common import bundled_scenarios, catalog_for as _catalo
 
 EPILOG = """\
 examples:
-  routesim run                                   run the bundled scenario library
+  routesim run                                   run the bundled scenario library and recordings
   routesim run my.scenario.yaml --format json    one JSON object per scenario
   routesim explain fixtures/scenarios/playandrecord-quiet-earpiece.scenario.yaml
   routesim models                                the model catalog
   routesim models show airpods-pro-2             one entry with the source of every fact
 
 exit codes of run: 0 every expectation holds, 1 an expectation failed, 2 a file is not a valid scenario.
+every command: 2 bad input (one line: file:line, what is wrong, what would be right), 70 a bug in routesim
+(one line; --debug shows the traceback), 130 interrupted (Ctrl-C).
 """
+
+EXIT_INPUT, EXIT_BUG, EXIT_INTERRUPTED = 2, 70, 130  # 70: EX_SOFTWARE (sysexits.h)
+MAX_PROBLEM_LINES = 20
 
 
 def _load(paths: Sequence[str], catalog, err) -> tuple[list, int]:
     from routesim.routes.scenario.loader import iter_scenario_files, load_path
     from routesim.routes.scenario.model import ScenarioError
 
-    targets = list(paths) or [str(bundled_scenarios())]
+    # no path: the bundled library and the bundled recordings
+    targets = list(paths) or [str(bundled_scenarios()), str(bundled_scenarios().parent / "recordings")]
     missing = [p for p in targets if not Path(p).exists()]
     if missing:
         err.write(f"routesim: no such file or directory: {', '.join(missing)}\n")
@@ -102,14 +108,23 @@ def cmd_rules(args) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line, naming the help that teaches the command."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {_one_line(message)} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="routesim",
         description="Simulate iOS audio routing with Bluetooth and wired accessories, and what the app's "
                     "AVAudioSession sees.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--debug", action="store_true",
+                        help="on an internal error, print the Python traceback (for a bug report)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", help="run scenario files and print a timeline per scenario",
@@ -137,27 +152,97 @@ def build_parser() -> argparse.ArgumentParser:
     rules.set_defaults(func=cmd_rules)
 
     # Commands that live in their own modules (each adds its subparser).
-    from routesim.routes.cli import identify as identify_cli, live, render as render_cli, scan as scan_cli
+    from routesim.routes.cli import identify as identify_cli, live, record as record_cli, render as render_cli, \
+        scan as scan_cli
+    from routesim.routes.cli import decode as decode_cli
 
     live.add_live_commands(sub)  # devices, watch, fake-bluez
     identify_cli.add_command(sub)
+    decode_cli.add_command(sub)
     scan_cli.add_command(sub)
     render_cli.add_command(sub)
+    record_cli.add_commands(sub)  # record, replay
+    for command in sub.choices.values():  # `routesim run x --debug` works as well as `routesim --debug run x`
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
 
+def _input_errors() -> tuple[type[BaseException], ...]:
+    """The project's own "this input is wrong" errors: each str() is FILE:LINE: what; what would be right."""
+    from routesim.profiles.catalog import CatalogError, NoAudioProfile, UnknownModel
+    from routesim.routes.phone.errors import StepError
+    from routesim.routes.scenario.model import ScenarioError
+
+    return ScenarioError, CatalogError, UnknownModel, NoAudioProfile, StepError
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) or "(no message)"
+
+
+def _report_input_error(exc: BaseException, err) -> None:
+    lines = getattr(exc, "errors", None) or [str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)]
+    for line in lines[:MAX_PROBLEM_LINES]:
+        err.write(f"routesim: {_one_line(line)}\n")
+    if len(lines) > MAX_PROBLEM_LINES:
+        err.write(f"routesim: ... and {len(lines) - MAX_PROBLEM_LINES} more problems\n")
+
+
+def _quiet_stdout() -> None:
+    """After a closed pipe (``routesim run | head -1``): point stdout at /dev/null so the interpreter's final
+    flush does not print 'Exception ignored ... BrokenPipeError'."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _tolerant_streams() -> None:
+    """Text that cannot be encoded (a lone surrogate from a YAML escape, or any non-ASCII under an ASCII
+    locale) is printed escaped (\\ud800) instead of stopping the output half-way."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError, OSError):
+            pass  # not a TextIOWrapper (tests capture with StringIO, which takes any str)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """The one boundary: every command's own input errors become one line and exit 2; anything else is a bug
+    (one line, exit 70, the traceback only with --debug); Ctrl-C exits 130 quietly; a closed stdout ends
+    quietly."""
+    _tolerant_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    debug = getattr(args, "debug", False)
     try:
         return args.func(args)
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
+        _quiet_stdout()
         return 0
+    except _input_errors() as exc:
+        _report_input_error(exc, sys.stderr)
+        return EXIT_INPUT
+    except Exception as exc:  # noqa: BLE001 - the boundary: anything not ours is a bug, said in one line
+        return _bug(exc, debug)
+
+
+def _bug(exc: BaseException, debug: bool) -> int:
+    if debug:
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    where = "" if debug else "; rerun with --debug for the traceback and please report it"
+    sys.stderr.write(f"routesim: internal error (a bug in routesim): {type(exc).__name__}: "
+                     f"{_one_line(str(exc))[:300]}{where}\n")
+    return EXIT_BUG
 
 
 if __name__ == "__main__":

@@ -25,13 +25,15 @@ def _caps(m: Model) -> str:
         parts.append(f"{m.microphones} mic")
     if m.in_ear_detection:
         parts.append("ear detection")
+    if m.has_head_detection:
+        parts.append("head detection")
     if m.quirks:
         parts.append(f"{len(m.quirks)} quirk(s)")
     return "; ".join(parts)
 
 
-def show(m: Model, out=sys.stdout) -> None:
-    w = out.write
+def show(m: Model, out=None) -> None:
+    w = (out or sys.stdout).write  # looked up per call: a default bound at import would outlive a redirected stdout
     w(f"{m.id}: {getattr(m, 'product', '') or m.name}\n")
     rows = [
         ("factory name", m.name, "name"),
@@ -51,6 +53,10 @@ def show(m: Model, out=sys.stdout) -> None:
         ("output port", m.output_port or "—", "output_port"),
         ("input port", m.input_port or "—", "input_port"),
     ]
+    if m.input_rate:
+        rows.append(("input rate", f"{m.input_rate} Hz", "input_rate"))
+    if m.advert_worn:
+        rows.append(("head detection", f"advert rule {m.advert_worn}", "advert_worn"))
     for label, value, key in rows:
         src = m.sources.get(key)
         w(f"  {label:18} {value}\n")

@@ -12,11 +12,39 @@ after the route and the output's spectrogram (matplotlib, Agg backend).
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from typing import Any
 
+from routesim.routes.scenario.limits import MAX_AUDIO_S, MAX_FREQUENCY
+
 EXIT_OK, EXIT_FAIL, EXIT_INVALID = 0, 1, 2
+MIN_DURATION_S = 0.05  # shorter leaves too few samples for a spectrum to mean anything [INF]
+
+
+def _bounded(name: str, low: float, high: float, unit: str):
+    """An argparse type: a finite number in (low, high]; argparse turns the ValueError into a usage line."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number; give {unit} such as {high / 30:g}") from None
+        if not math.isfinite(value) or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is out of range; give {unit} from {low:g} to {high:g}")
+        return value
+    parse.__name__ = name
+    return parse
+
+
+def _out_dir(text: str) -> Path:
+    """--out: a directory, existing or to be made; refused when the path exists and is not a directory
+    (/dev/null, a file), before any work."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} exists and is not a directory; give a directory for the WAV "
+                                         f"and PNG files")
+    return path
 
 
 def add_command(sub: "argparse._SubParsersAction") -> None:
@@ -29,9 +57,12 @@ def add_command(sub: "argparse._SubParsersAction") -> None:
                    help="which scenario of a multi-document file (0-based; default: the one holding LINE)")
     p.add_argument("--signal", choices=("sweep", "tone", "noise", "speech"), default="sweep")
     p.add_argument("--direction", choices=("output", "input"), default="output")
-    p.add_argument("--duration", type=float, default=2.0, metavar="SECONDS")
-    p.add_argument("--frequency", type=float, default=1000.0, metavar="HZ", help="for --signal tone")
-    p.add_argument("--out", default="out", metavar="DIR")
+    p.add_argument("--duration", type=_bounded("duration", MIN_DURATION_S, MAX_AUDIO_S, "seconds"), default=2.0,
+                   metavar="SECONDS", help=f"signal length, {MIN_DURATION_S:g} to {MAX_AUDIO_S:g} s (default 2)")
+    p.add_argument("--frequency", type=_bounded("frequency", 1.0, MAX_FREQUENCY, "hertz"), default=1000.0,
+                   metavar="HZ", help="for --signal tone (default 1000)")
+    p.add_argument("--out", type=_out_dir, default=Path("out"), metavar="DIR",
+                   help="directory for the WAV and PNG (made if missing)")
     p.add_argument("--quirks", action="append", metavar="DIR")
     p.set_defaults(func=cmd_render)
 
@@ -74,7 +105,7 @@ def cmd_render(args) -> int:
     from routesim.routes.phone.errors import StepError
 
     path = Path(args.scenario)
-    if not path.is_file():
+    if not path.exists():
         sys.stderr.write(f"routesim render: no such file: {path}\n")
         return EXIT_INVALID
     catalog = _catalog(args)
@@ -90,7 +121,12 @@ def cmd_render(args) -> int:
         return EXIT_INVALID
     for note in notes:
         print(f"note: {note}")
-    wav, png, summary = render_files(run.phone, scenario, args)
+    try:
+        wav, png, summary = render_files(run.phone, scenario, args)
+    except OSError as e:
+        sys.stderr.write(f"routesim render: cannot write into {args.out}: {e.strerror or e}; give a writable "
+                         f"directory with --out\n")
+        return EXIT_INVALID
     print(summary)
     print(f"wrote {wav}")
     print(f"wrote {png}")

@@ -60,11 +60,13 @@ def _pct(value: int | None, charging: bool = False) -> str:
 def format_sighting(s: Any) -> str:
     """One line: ``ADDRESS  rssi N  0xPID model "product"  battery L.. R.. case..  in-ear L.. R..  lid ..``
     (``+`` after a level: charging; ``--``: unknown)."""
-    head = f"{s.address}  rssi {s.rssi:>4}"
+    head = f"{s.address}  rssi {'?' if s.rssi is None else s.rssi:>4}"
     if s.status is None:
         return f"{head}  unreadable proximity advert: {s.error}  ({s.data.hex()})"
     st = s.status
     model = f"{st.model.id} \"{getattr(st.model, 'product', '') or st.model.name}\"" if st.model else "unknown model"
+    if not st.genuine:
+        model = "clone (not genuine; claims this product id)"
     ears = st.ears()
     if ears is None and st.model is None:
         ears_text = f"L {'in' if st.left_in_ear else 'out'}? R {'in' if st.right_in_ear else 'out'}?"
@@ -75,6 +77,10 @@ def format_sighting(s: Any) -> str:
     lid = "--" if st.lid_open is None else ("open" if st.lid_open else "closed")
     in_case = {0: "", 1: "  one pod in case", 2: "  both pods in case"}[st.pods_in_case]
     state = st.connection_state_name or f"0x{st.connection_state:02X}"
+    if st.single_unit:
+        worn = "" if st.worn is None else f"  worn {'yes' if st.worn else 'no'}"
+        return (f"{head}  0x{st.product_id:04X} {model}  battery {_pct(st.single, st.single_charging)}{worn}  "
+                f"{state}")
     return (f"{head}  0x{st.product_id:04X} {model}  battery L {_pct(st.left, st.left_charging)} "
             f"R {_pct(st.right, st.right_charging)} case {_pct(st.case, st.case_charging)}  in-ear {ears_text}  "
             f"lid {lid}{in_case}  {state}")

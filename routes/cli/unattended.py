@@ -101,14 +101,21 @@ class _OneLine(logging.Formatter):
         return super().format(record).replace("\n", " ")
 
 
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time (it may be replaced after set-up)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def configure_logging(verbose: bool) -> None:
     """routesim's log lines on stderr, one line each: warnings always, INFO too with ``-v``."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _Stderr()
     handler.setFormatter(_OneLine("routesim: %(message)s" if not verbose else "%(name)s: %(message)s"))
     for name in ("routesim", "asyncio", "bleak"):
         logger = logging.getLogger(name)
         logger.handlers[:] = [handler]
-        logger.propagate = False
         logger.setLevel(logging.INFO if verbose and name == "routesim" else logging.WARNING)
 
 

@@ -19,11 +19,13 @@ from routesim.events import (
     Connected,
     Disconnected,
     EarsChanged,
+    WornChanged,
     NegotiationCommand,
     ProfileChanged,
     Renamed,
 )
 
+from routesim.routes.live.firmware import live_quirks
 from routesim.routes.phone.errors import SessionError, StepError
 from routesim.routes.phone.notifications import Notification
 from routesim.routes.phone.session import Phone
@@ -37,10 +39,13 @@ class CommandSink(Protocol):
 
 
 class RouteManager:
-    def __init__(self, phone: Phone, catalog, *, strict: bool = True, keep_pending: bool = True):
+    def __init__(self, phone: Phone, catalog, *, strict: bool = True, keep_pending: bool = True,
+                 firmware: dict[str, str] | None = None, on_note: Callable[[str], None] | None = None):
         self.phone = phone
         self.catalog = catalog
         self.strict = strict  # scenarios: an impossible event is an error; live: it is logged
+        self.firmware = dict(firmware or {})  # live: model id -> the firmware the user stated (--firmware)
+        self.on_note = on_note  # live: told when firmware-scoped quirks are left out
         self.keep_pending = keep_pending
         self.sinks: list[CommandSink] = []
         self.listeners: list[Callable[[Notification], None]] = []
@@ -60,15 +65,20 @@ class RouteManager:
             phone.accessories[info.key].info = info
             return
         model = self.catalog.get(info.model_id)
-        try:
-            quirks = tuple(self.catalog.quirks_for(model, phone.platform, info.firmware))
-        except ValueError as exc:
-            # A version the quirk ranges cannot compare (BlueZ reports the Device ID version, e.g. "D408"):
-            # in a scenario that is the author's error; live, treat the firmware as unknown.
-            if self.strict:
+        if self.strict:
+            try:
+                quirks = tuple(self.catalog.quirks_for(model, phone.platform, info.firmware))
+            except ValueError as exc:  # in a scenario a firmware the ranges cannot compare is the author's error
                 raise StepError(f"accessory {info.key!r}: {exc}") from None
-            log.info("accessory %s: %s; matching quirks as if the firmware were unknown", info.key, exc)
-            quirks = tuple(self.catalog.quirks_for(model, phone.platform, None))
+        else:
+            # Live: BlueZ reports the Device ID version (e.g. "D408"), not a firmware version; without a
+            # stated firmware no firmware-scoped quirk applies (routes.live.firmware).
+            found, note = live_quirks(self.catalog, model, phone.platform, info.firmware, self.firmware)
+            quirks = tuple(found)
+            if note:
+                log.info("accessory %s: %s", info.key, note)
+                if self.on_note is not None:
+                    self.on_note(f"{info.key}: {note}")
         phone.add_accessory(info, model, quirks)
 
     def dispatch(self, event: AccessoryEvent, *, silent: bool = False) -> None:
@@ -92,6 +102,8 @@ class RouteManager:
                 phone.battery(event.key, {"left": event.left, "right": event.right, "case": event.case})
             elif isinstance(event, EarsChanged):
                 phone.ears(event.key, left=event.left, right=event.right)
+            elif isinstance(event, WornChanged):
+                phone.worn(event.key, event.worn)
             elif isinstance(event, CaseChanged):
                 phone.ears(event.key, case="open" if event.open else "closed")
             elif isinstance(event, ProfileChanged):

@@ -11,7 +11,7 @@ from typing import Any, Callable
 from routesim.clock import WallClock
 from routesim.routes.live.lifecycle import cleaning_up
 from routesim.events import (AccessoryEvent, BatteryChanged, Connected, Disconnected, EarsChanged, NegotiationCommand,
-                             ProfileChanged, Renamed)
+                             ProfileChanged, Renamed, WornChanged)
 
 
 def format_event(event: AccessoryEvent) -> str:
@@ -28,6 +28,8 @@ def format_event(event: AccessoryEvent) -> str:
         return f"battery       {event.key}  {', '.join(parts) or 'unknown'}"
     if isinstance(event, EarsChanged):
         return f"ears          {event.key}  left {event.left or '?'}, right {event.right or '?'}"
+    if isinstance(event, WornChanged):
+        return f"worn          {event.key}  {'on' if event.worn else 'off'}"
     if isinstance(event, ProfileChanged):
         return f"profile       {event.key}  {event.profile}{' (' + event.codec + ')' if event.codec else ''}"
     return f"{type(event).__name__:13} {event}"
@@ -92,6 +94,11 @@ class BluezCommandSink:
         task.add_done_callback(self._tasks.discard)
         return task
 
+    async def drain(self, timeout: float = 5.0) -> None:
+        """Wait for the commands under way (at most ``timeout`` seconds)."""
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=timeout)
+
 
 def _link(link: tuple[str, str | None] | None) -> str:
     if link is None:
@@ -100,25 +107,24 @@ def _link(link: tuple[str, str | None] | None) -> str:
 
 
 class SessionFeed:
-    """The session model fed by live accessory events: each event goes through the route manager, and every
-    route change and notification the app would get is printed as it happens."""
+    """The session model fed by live accessory events: a wall-clock :class:`routesim.Phone` takes each
+    event, and every route change and notification the app would get is printed as it happens."""
 
     def __init__(self, category: str, mode: str, options: tuple[str, ...], platform: str,
-                 out: Callable[[str], None] = print, call_at: float | None = None, call_length: float = 10.0):
-        from routesim.profiles.catalog import default_catalog
-        from routesim.profiles.platform import Platform
-
-        from routesim.routes.phone.callkit import CallCenter
-        from routesim.routes.live.manager import RouteManager
-        from routesim.routes.phone.session import Phone
+                 out: Callable[[str], None] = print, call_at: float | None = None, call_length: float = 10.0,
+                 firmware: dict[str, str] | None = None):
+        from routesim.api.phone import Phone as ApiPhone
 
         self.out = out
-        self.clock = WallClock()
-        self.phone = Phone(platform=Platform.parse(platform), now=self.clock.now, schedule=self.clock.call_later)
-        self.phone.set_category(category, mode, options)
-        self.manager = RouteManager(self.phone, default_catalog(), strict=False, keep_pending=False)
-        self.manager.listeners.append(self._print)
-        self.calls = CallCenter(self.phone, self.clock, self.manager.flush)
+        self.sim = ApiPhone(platform=platform, clock=WallClock(), strict=False)
+        self.clock = self.sim.clock
+        self.phone = self.sim.model
+        self.manager = self.sim.manager
+        self.manager.firmware = dict(firmware or {})  # model id -> the firmware the user stated (--firmware)
+        self.manager.on_note = lambda m: self.out(f"quirks        {m}")
+        self.sim.set_category(category, mode, options)  # the starting configuration is not news
+        self.sim.subscribe(self._print)
+        self.calls = self.sim.parts.calls
         self.call_plan = (call_at, call_length) if call_at is not None else None
         self.sink: BluezCommandSink | None = None
         self._drift: dict[str, tuple[str, str] | None] = {}  # key -> (carried, wanted) last reported
@@ -130,27 +136,29 @@ class SessionFeed:
         self.manager.add_sink(self.sink)
         if self.call_plan:  # we are inside the running loop now: the wall clock can schedule
             at, length = self.call_plan
-            self.clock.call_later(at, lambda: self._call("start_call", "call-1"))
-            self.clock.call_later(at + length, lambda: self._call("end", "call-1"))
+            self.clock.call_later(at, lambda: self._call(self.sim.callkit.start_call, "call-1"))
+            self.clock.call_later(at + length, lambda: self._call(self.sim.callkit.end, "call-1"))
 
-    def _call(self, action: str, call_id: str) -> None:
+    def _call(self, action: Callable[[str], None], call_id: str) -> None:
         try:
-            self.manager.call(getattr(self.calls, action), call_id)
+            action(call_id)
         except Exception as exc:  # a failing CallKit action is news, not a crash
-            self.out(f"call          {action} {call_id} failed: {exc}")
-        self.out(f"call          {call_id} {self.calls.states().get(call_id, '?')}")
+            self.out(f"call          {action.__name__} {call_id} failed: {exc}")
+        self.out(f"call          {call_id} {self.sim.call_states().get(call_id, '?')}")
 
     def describe(self) -> str:
         return f"session       route {self.phone.route.short()}  ({self.phone.sample_rate} Hz)"
 
-    def _print(self, note: Any) -> None:
-        self.out(f"session       {note.short()}")
-        if note.name == "routeChange":
+    def _print(self, entry: Any) -> None:
+        if entry.kind != "notification":
+            return
+        self.out(f"session       {entry.data.short()}")
+        if entry.name == "routeChange":
             self.out(f"session       route {self.phone.route.short()}  ({self.phone.sample_rate} Hz)")
 
     def __call__(self, event: AccessoryEvent) -> None:
         try:
-            self.manager.dispatch(event)
+            self.sim.dispatch(event)
         except Exception as exc:  # a live event must never stop the watch
             self.out(f"session       could not apply {type(event).__name__}: {exc}")
         self.check_drift()

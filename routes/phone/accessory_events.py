@@ -27,6 +27,8 @@ class Accessory:
     case_open: bool = False
     battery: dict[str, int] = field(default_factory=dict)
     pending: set[str] = field(default_factory=set)  # profiles a quirk keeps down for now ("a2dp", "hfp")
+    worn: bool = True  # head detection (AirPods Max): headphones start on the head, like buds start in the ears
+    head_off_leaves: bool = False  # the headOffLeavesRoute switch, fixed when the accessory is added
 
     @property
     def key(self) -> str:
@@ -38,6 +40,8 @@ class Accessory:
             return False
         if self.model.in_ear_detection:
             return "in" in self.ears.values()
+        if self.model.has_head_detection and self.head_off_leaves:
+            return self.worn
         return True
 
 
@@ -46,7 +50,7 @@ class AccessoryEvents:
     """Accessory events and the route picker, as methods of the phone."""
 
     def add_accessory(self, info: AccessoryInfo, model: Model, quirks: tuple[Quirk, ...] = ()) -> Accessory:
-        acc = Accessory(info, model, quirks)
+        acc = Accessory(info, model, quirks, head_off_leaves=bool(self.behavior["headOffLeavesRoute"]))
         self.accessories[info.key] = acc
         return acc
 
@@ -63,6 +67,7 @@ class AccessoryEvents:
 
         def mutate() -> None:
             acc.connected = True
+            acc.worn = True
             acc.case_open = True
             side = "in" if in_ears else "out"
             acc.ears = {"left": side, "right": side}
@@ -111,7 +116,7 @@ class AccessoryEvents:
             hook()
 
     def _extra_route_change(self, acc: Accessory) -> None:
-        """extra-route-change quirk: a second routeChange follows the device's own (e.g. §4.2 [DEV]:
+        """extra-route-change quirk: a second routeChange follows the device's own (e.g. [DEV so-mirror-31993722]:
         categoryChange then override after a Bluetooth reconnect)."""
         if acc.key not in self.decision.route.owners():
             return
@@ -120,7 +125,7 @@ class AccessoryEvents:
 
     def _new_input_takes_over(self, acc: Accessory) -> None:
         """A newly connected mic takes the input even with a preference set; preferredInput then reads
-        nil (§4.2 [DEV forum 737196])."""
+        nil ([DEV forum-737196])."""
         if self.preferred_input and self.config.has_input:
             if any(k == acc.key for _, k in available_inputs(self._policy_state())):
                 self.preferred_input = None
@@ -148,7 +153,7 @@ class AccessoryEvents:
 
     def _route_disconnected(self) -> None:
         """iOS 17: Now Playing sessions are interrupted when their route disconnects; others can opt in
-        (§8.1 [DOC H-Session17])."""
+        ([DOC H-Session17])."""
         if not (self.active and self.platform.is_ios and self.platform.at_least(17)):
             return
         prefers = self.prefers_interruption_on_route_disconnect
@@ -164,8 +169,17 @@ class AccessoryEvents:
         self._fire("notify.rename")
 
     def battery(self, key: str, levels: dict[str, int | None]) -> None:
+        """Keep the levels of the parts the model reports: a single-unit headset's one level reads as
+        ``left``; right and case levels it cannot have are dropped, as are all levels of a model that
+        reports none (accessory.battery-parts)."""
         acc = self._acc(key)
-        acc.battery.update({k: v for k, v in levels.items() if v is not None})
+        parts = set(acc.model.battery)
+        if "single" in parts:
+            parts = {"left"}
+        kept = {k: v for k, v in levels.items() if v is not None and k in parts}
+        if len(kept) != sum(v is not None for v in levels.values()):
+            self._fire("accessory.battery-parts")
+        acc.battery.update(kept)
 
     def ears(self, key: str, left: str | None = None, right: str | None = None, case: str | None = None) -> None:
         acc = self._acc(key)
@@ -199,6 +213,32 @@ class AccessoryEvents:
             mutate()
             return
         self._change(mutate, "newDeviceAvailable" if after else "oldDeviceUnavailable")
+        if was_in_route and not acc.available:
+            self._route_disconnected()
+
+    def worn(self, key: str, worn: bool) -> None:
+        """Headphones with head detection put on or taken off (route.head-off). By default the route stays:
+        the reports say playback pauses, none says the output moves; the switch headOffLeavesRoute makes
+        taking them off act as both buds out (oldDeviceUnavailable), and putting them on as both back in."""
+        acc = self._acc(key)
+        if not acc.model.has_head_detection:
+            raise StepError(f"accessory {key!r} ({acc.model.id}) has no head detection; "
+                            f"use 'ears' for earbuds, or a model whose catalog entry has advert.worn")
+        if not acc.connected:
+            raise StepError(f"accessory {key!r} is not connected")
+        self._fire("route.head-off")
+        was, was_in_route = acc.available, key in self.decision.route.owners()
+
+        def mutate() -> None:
+            acc.worn = worn
+            if acc.available and not was:
+                self._seq += 1
+                acc.seq = self._seq
+
+        if not acc.head_off_leaves or worn == acc.worn:
+            mutate()
+            return
+        self._change(mutate, "newDeviceAvailable" if worn else "oldDeviceUnavailable")
         if was_in_route and not acc.available:
             self._route_disconnected()
 

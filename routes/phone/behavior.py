@@ -17,4 +17,5 @@ DEFAULT_BEHAVIOR: Mapping[str, Any] = MappingProxyType({
     "phoneCallsInterruptMixable": True,
     "callkitActionTimeout": 10.0,                # seconds
     "callkitDropsDidActivate": False,
+    "headOffLeavesRoute": False,                 # True: headphones taken off leave the route, like both buds out
 })

@@ -1,29 +1,30 @@
 """CallKit: the app's provider, its calls and actions, and the system's activation of the app's session.
 
-The model (ios-audio-session §9, §12.8; rule ids ``callkit.*`` in routes/rules.py):
+The model (CallKit documentation, Speakerbox and the DTS answers in docs/sources.md; rule ids
+``callkit.*`` in routes/phone/rules.py):
 
 - The app never activates its own session for a call: the system does, at call priority, when the
   start or answer action is fulfilled and when a held call is resumed, and posts ``didActivate``; it
-  deactivates on hold and end and posts ``didDeactivate`` [DOC/DTS §9.1, §9.2].
+  deactivates on hold and end and posts ``didDeactivate`` [DOC Doc-didActivate, Doc-didDeactivate, Speakerbox; DTS forum-749202].
 - The session is the app's one session: it is system-active while at least one of the app's calls has
   audio (connecting after its start/answer was fulfilled, or active); ``didActivate`` comes when the
   first call gets audio, ``didDeactivate`` when the last one loses it [INF].
-- Order [INF, §9.2 "activates the session, then calls didActivate"]: a route change the call's session
+- Order [INF Doc-didActivate: "activates the session, then calls didActivate"]: a route change the call's session
   causes (a headset moving to HFP, the call speaker) is posted before ``didActivate``; ``didDeactivate``
   is posted before the route change back. ``timedOutPerforming`` comes before the ``didDeactivate`` of
   the call it ends.
 - The call runs in the app's configuration when the app configured playAndRecord (any mode and options,
   as the app set them). If the app never configured playAndRecord, the system's private call session,
-  "similar to PlayAndRecord" [DTS 749202], is routed as playAndRecord + voiceChat while the call has
+  "similar to PlayAndRecord" [DTS forum-749202], is routed as playAndRecord + voiceChat while the call has
   audio; the app still reads back its own category [INF].
 - Actions: fulfilled after their delay, or failed (the call ends). An action not fulfilled within
   ``callkitActionTimeout`` gets ``timedOutPerforming`` with its action name; it is failed and the call
-  ends; a later fulfil is ignored [DOC §9.3 "may force the call to end": modelled as always].
+  ends; a later fulfil is ignored [DOC H-CXProvider: "may force the call to end", modelled as always].
 - The app's own ``setActive(true)`` during a call the system has not activated: ``refuse`` fails it with
   ``insufficientPriority``; ``lenient`` lets it succeed, and then the system's activation of that call is
-  skipped (no ``didActivate``) and input is blocked (one-way audio) for the rest of the call [§12.8].
+  skipped (no ``didActivate``) and input is blocked (one-way audio) for the rest of the call [INF].
 - The speaker chosen in the call UI (``callkit.speaker``) is the call's speaker override; it persists into
-  later calls and beats an ``overrideOutputAudioPort(.none)`` made before the call [DEV/DTS 800247].
+  later calls and beats an ``overrideOutputAudioPort(.none)`` made before the call [DTS forum-800247].
 
 - Provider configuration: ``supportsHolding`` is taken for a call when it is reported or started (it is
   the CXCallUpdate value); ``maximumCallGroups`` limits the app's live calls, each its own group (there is
@@ -32,10 +33,13 @@ The model (ios-audio-session §9, §12.8; rule ids ``callkit.*`` in routes/rules
   one; the provider's creation counts as the first configuration [INF]; a lost activation leaves the
   session inactive [INF].
 
-Not modelled: another app's audio interrupting the call's session (DTS 804510 says the call session
-outranks standard sessions, but ``others.play`` still interrupts it), the app being suspended during a
-call (give such scenarios ``app: {backgroundAudio: true}``), provider reset, grouping, the ~60 s limit on
-an unanswered incoming call [DEV §9.3].
+- Another app's playback while the call session is up does not interrupt it: the call session outranks
+  every standard session [DTS forum-804510]; a non-mixable app is held off (interrupted) until the call
+  session ends, a mixable one mixes [INF].
+
+Not modelled: the app being suspended during a call (give such scenarios
+``app: {backgroundAudio: true}``), grouping, the ~60 s limit on an unanswered incoming call
+[DEV gh:voximplant/flutter_callkit#29].
 
 Cellular calls (the Phone app's) are in routes/cellular.py; both kinds share the call registry here,
 which serves ``expect: calls``. The system's activation uses Phone internals (``_apply_activation_to_others``,
@@ -56,7 +60,8 @@ RINGING, CONNECTING, ACTIVE, HELD, ENDED = "ringing", "connecting", "active", "h
 # the system's call session when the app never configured playAndRecord [INF]
 CALL_SESSION = Configuration("playAndRecord", "voiceChat", frozenset())
 
-# CXProviderConfiguration defaults (§9.3): maximumCallsPerCallGroup 5 [DOC], maximumCallGroups 2 [DEV];
+# CXProviderConfiguration defaults: maximumCallsPerCallGroup 5 [DOC Doc-CXProviderConfiguration], maximumCallGroups 2
+# [DEV gh:voximplant/flutter_callkit#29];
 # supportsHolding is the CXCallUpdate value the app reports (scenario-format: default true).
 DEFAULT_PROVIDER = {"supportsHolding": True, "maximumCallGroups": 2, "maximumCallsPerCallGroup": 5}
 
@@ -105,7 +110,7 @@ class CallCenter:
         self.configured_since_report = True
         self.calls: dict[str, Call] = {}
         self.system_active = False  # the system has activated the app's session for its calls
-        self.speaker_on = False  # the call UI's speaker button; persists into later calls [DTS 800247]
+        self.speaker_on = False  # the call UI's speaker button; persists into later calls [DTS forum-800247]
         self._call_speaker = False  # the current speaker override was put there by the call UI
         self._system_acting = False
         phone.observers.append(self)
@@ -113,6 +118,16 @@ class CallCenter:
         phone.listeners.append(self.on_route)
 
     # ------------------------------------------------------------------ plumbing
+    @property
+    def system_active(self) -> bool:
+        """The system has activated the app's session for its calls; kept on the phone, where other apps'
+        playback looks (callkit.call-outranks-others)."""
+        return self.phone.call_session_active
+
+    @system_active.setter
+    def system_active(self, value: bool) -> None:
+        self.phone.call_session_active = value
+
     @property
     def behavior(self) -> dict[str, Any]:
         return self.phone.behavior
@@ -200,7 +215,7 @@ class CallCenter:
             action.done = True
             for t in action.timers:
                 t.cancel()
-            # The action is inherently failed; the call ends; a late fulfil is ignored (§9.3) [DOC].
+            # The action is inherently failed; the call ends; a late fulfil is ignored [DOC H-CXProvider, Doc-timedOutPerforming].
             self.phone.post("timedOutPerforming", "callkit.action-timeout", action=name)
             self._end(c, "callkit.action-timeout")
 
@@ -243,7 +258,7 @@ class CallCenter:
         c = self.call(call_id, "callkit")
         if c.state != RINGING:
             raise StepError(f"call {call_id!r} is {c.state}, not ringing: there is nothing to answer")
-        c.state = CONNECTING  # the UI shows "connecting" until the app fulfils [DOC §9.2]
+        c.state = CONNECTING  # the UI shows "connecting" until the app fulfils [DOC Doc-PushKit-VoIP]
         if fulfill_after > 0:
             self._fire("callkit.answer-delayed")
 
@@ -320,6 +335,16 @@ class CallCenter:
             if self.phone.input_blocked:
                 self.phone.input_blocked = False
 
+    def reset(self) -> None:
+        """The system resets the provider (callkit.provider-reset): the delegate gets providerDidReset, which
+        "can be treated as a request to end all calls without the need to respond to any actions"
+        ([DOC H-CXProvider]): every CallKit call ends, pending actions are dropped (no timedOutPerforming),
+        and the call session goes as when the last call ends (didDeactivate after providerDidReset) [INF]."""
+        self._fire("callkit.provider-reset")
+        self.phone.post("providerDidReset", "callkit.provider-reset")
+        for c in self.callkit_calls(RINGING, CONNECTING, ACTIVE, HELD):
+            self._end(c, "callkit.provider-reset")
+
     def speaker(self, on: bool) -> None:
         if not self.callkit_calls(RINGING, CONNECTING, ACTIVE, HELD):
             raise StepError("callkit.speaker: no CallKit call is up, so there is no call UI to tap")
@@ -345,13 +370,13 @@ class CallCenter:
         if self.system_active:
             return  # the session already runs for another of the app's calls
         if c.drop_activation:
-            # iOS 18.4.1+: "session lookup failure for SessionID 0x0", no didActivate [DTS 783870]
+            # iOS 18.4.1+: "session lookup failure for SessionID 0x0", no didActivate [DTS forum-783870]
             c.drop_activation = False
             self._fire("callkit.drops-did-activate")
             return
         if phone.active:
             if self.behavior["callkitManualActivation"] == "lenient":
-                # The app made the session active itself: CallKit cannot activate it [DTS §9.1].
+                # The app made the session active itself: CallKit cannot activate it [DTS forum-749202, forum-783870].
                 self._block(c)
                 return
             self._fire("callkit.promotes-active-session")
@@ -408,7 +433,7 @@ class CallCenter:
                     self._fire("activate.others-resume")
 
     def _block(self, c: Call) -> None:
-        """Lenient manual activation: no didActivate, and recording is blocked (one-way audio) [DTS §9.1]."""
+        """Lenient manual activation: no didActivate, and recording is blocked (one-way audio) [DTS forum-749202, forum-783870]."""
         c.no_system_audio = True
         self.phone.input_blocked = True
         self._fire("callkit.manual-activation-lenient")
@@ -483,4 +508,5 @@ HANDLERS: dict[str, Callable[[Any, Any], None]] = {
     "callkit.unhold": _on("unhold", lambda a: (a["call"], a["fulfillAfter"])),
     "callkit.end": _on("end", lambda a: (a["call"], a["by"], a["fulfillAfter"])),
     "callkit.speaker": _on("speaker", lambda a: (bool(a),)),
+    "callkit.reset": _on("reset", lambda a: ()),
 }

@@ -3,21 +3,20 @@ call priority, and the CallKit side effects (Hold & Accept, End & Accept, unhold
 
 Rules (``cellular.*`` and a few ``callkit.*`` in routes/rules.py):
 
-- Non-CallKit session [DEV §8.2 Twilio table; DOC §7.1, §8.1]: the ringing call interrupts an active
+- Non-CallKit session [DEV twilio-interruptions; DOC H-Session17, H-Types, ASPG-Int]: the ringing call interrupts an active
   session (``began``, reason ``default`` from iOS 14.5 [INF]); with
   ``setPrefersNoInterruptionsFromSystemAlerts(true)`` only answering does (the Banner call style, the
   default for a phone in use) [DOC H-Session17]. Mixable sessions are interrupted too unless
-  ``phoneCallsInterruptMixable: false`` [INF §8.1, §13.12]. While the call rings or is up, the Phone app
+  ``phoneCallsInterruptMixable: false`` [INF H-Types, ASPG-Int]. While the call rings or is up, the Phone app
   holds call priority (``phone.call_holder``): record/playAndRecord activation fails with
   ``insufficientPriority``. A declined call gives ``ended`` + ``shouldResume`` [DOC ASPG-Int]; an answered
-  call gives it when the call ends if ``interruptionEndedAfterAnsweredCall`` (default) [DEV Twilio], and
+  call gives it when the call ends if ``interruptionEndedAfterAnsweredCall`` (default) [DEV twilio-interruptions], and
   nothing with the switch off [DOC legacy kAudioSessionEndInterruption]. Other apps' audio is
   interrupted with the app and resumes when the call ends [INF].
-- CallKit call in progress [§9.2]: the ringing cellular call is call waiting, not an interruption [INF].
+- CallKit call in progress [DOC Doc-didActivate, Doc-didDeactivate]: the ringing cellular call is call waiting, not an interruption [INF].
   Answering with Hold & Accept holds the app's call (a set-held action the app fulfils at once [INF];
-  ``didDeactivate``) [DEV 715488, opentok#20]; End & Accept ends it. When the cellular call then ends,
-  a local end makes CallKit unhold the app's call and activate its session (``didActivate``) [DEV 749202,
-  715488]; a remote end leaves it held, and the user's later unhold brings no ``didActivate`` [DTS 749202].
+  ``didDeactivate``) [DEV forum-715488, gh:opentok/CallKit#20]; End & Accept ends it. When the cellular call then ends,
+  a local end makes CallKit unhold the app's call and activate its session (``didActivate``) [DEV forum-749202, forum-715488]; a remote end leaves it held, and the user's later unhold brings no ``didActivate`` [DTS forum-749202].
 """
 from __future__ import annotations
 
@@ -92,7 +91,7 @@ class Cellular:
                 continue
             o.held_for = None
             if by == "local":
-                # CallKit unholds the app's call (a set-held action the app fulfils) and activates [DEV]
+                # CallKit unholds the app's call (a set-held action the app fulfils) and activates [DEV forum-749202, forum-715488]
                 phone._fire("callkit.local-end-auto-unhold")
                 o.state, o.audio = ACTIVE, True
                 center._system_activate(o)

@@ -1,6 +1,6 @@
 """Category, mode and option rules: what is valid, what is implied, what reads back.
 
-Tables from ios-audio-session §1.2 (option validity), §2 (modes), §3 (implied options) [DOC H-Types].
+Tables of option validity, modes and implied options from the SDK header comments [DOC H-Types, H-Types26].
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ WITH_INPUT = frozenset({"record", "playAndRecord", "multiRoute"})
 WITH_OUTPUT = frozenset({"ambient", "soloAmbient", "playback", "playAndRecord", "multiRoute"})
 CHAT_MODES = frozenset({"voiceChat", "videoChat", "gameChat"})
 
-# option -> categories where the app may set it (§1.2). "multiRoute" entries that need mode default
+# option -> categories where the app may set it ([DOC H-Types]). "multiRoute" entries that need mode default
 # are checked separately.
 _ALLOWED = {
     "mixWithOthers": {"ambient", "playback", "playAndRecord", "multiRoute"},
@@ -74,7 +74,7 @@ class Configuration:
 
     @property
     def effective(self) -> frozenset[str]:
-        """What routing and mixing obey: readback plus what the category and mode imply (§12.2)."""
+        """What routing and mixing obey: readback plus what the category and mode imply ([INF])."""
         opts = set(self.readback)
         if self.category == "ambient":
             opts.add("mixWithOthers")

@@ -36,7 +36,7 @@ class OtherApp:
 def interrupts(activating: Configuration, victim: Configuration) -> bool:
     """Does activating one session interrupt another? Non-mixable interrupts non-mixable; a mixable
     session is not interrupted by a non-mixable one; interruptSpokenAudioAndMixWithOthers interrupts
-    spokenAudio sessions (ios-audio-session §1.1, §3, §8.1 [DOC ASPG, H-Types])."""
+    spokenAudio sessions [DOC ASPG-B, ASPG-Int, H-Types]."""
     if "interruptSpokenAudioAndMixWithOthers" in activating.effective and victim.mode == "spokenAudio":
         return True
     return not activating.mixable and not victim.mixable
@@ -56,6 +56,12 @@ class OtherApps:
         other = self.others[other_id]
         if other.sounding:
             raise StepError(f"other app {other_id!r} is already playing")
+        if self.call_session_active and not other.mixable:
+            # The app's CallKit call session outranks every standard session (DTS 804510): the other app
+            # cannot interrupt it and stays held off until the call session ends.
+            other.state, other.interrupted_by = INTERRUPTED, "app"
+            self._fire("callkit.call-outranks-others")
+            return
         other.state, other.interrupted_by = PLAYING, None
         for peer in self.others.values():
             if peer is not other and peer.sounding and interrupts(other.config, peer.config):

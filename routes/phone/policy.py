@@ -2,7 +2,7 @@
 
 Rules are named by id (routes.rules) so ``explain`` can say which rule and which quirk decided.
 Recency model: last-in wins over a stack of allowed candidates, the built-in ports are the floor
-(ios-audio-session §4.3 [DOC] + [INF]).
+[DOC H-Types, QA1754] + [INF].
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from routesim.routes.phone.config import OUTPUT_ONLY, Configuration, implied_rul
 from routesim.routes.phone.ports import RECEIVER, SPEAKER, Port, Route, bluetooth_port, built_in_mic, wired_port
 
 DEFAULT_RATE = 48000
+HIGH_QUALITY_RATE = 48000  # "full-bandwidth" [DOC H-Types]; the rate is undocumented: 48 kHz as captures show [INF]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,7 @@ class PolicyState:
 class Link:
     profile: str  # "a2dp" | "hfp" | "wired"
     codec: str | None
+    high_quality: bool = False  # iOS 26 bluetoothHighQualityRecording in use: full band, no HFP codec
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +102,11 @@ def device_link(dev: Device, config: Configuration, trace: _Trace | None = None)
         if cat == "record":
             return "wired" if m.input_port else None
         return "wired"
+    if _high_quality(dev, config):
+        trace.add("route.bt-high-quality")
+        return "hfp"  # the two-way Bluetooth link, at full band (route.bt-high-quality)
+    if "bluetoothHighQualityRecording" in eff and cat == "playAndRecord" and m.is_bluetooth and m.microphones > 0:
+        trace.add("route.bt-high-quality-fallback" if "allowBluetoothHFP" in eff else "route.bt-high-quality-ignored")
     if cat in ("playAndRecord", "record") and "allowBluetoothHFP" in eff and m.has_hfp and m.microphones > 0:
         if not _refused(dev, config, "hfp", trace):
             if cat == "playAndRecord" and "allowBluetoothA2DP" in eff and m.has_a2dp:
@@ -120,8 +127,13 @@ def _ports(dev: Device, link: str, want_input: bool) -> tuple[Port | None, Port 
     if link == "a2dp":
         return None, bluetooth_port("a2dp", dev.key, dev.name, dev.address)
     out = wired_port(m.output_port, dev.key, dev.name, dev.address) if m.output_port else None
-    inp = wired_port(m.input_port, dev.key, dev.name, dev.address) if (m.input_port and want_input) else None
+    inp = wired_input_port(dev) if (m.input_port and want_input) else None
     return inp, out
+
+
+def wired_input_port(dev: Device) -> Port:
+    """A wired, USB or car input port with the catalog's channel count (``hardware.microphones``)."""
+    return wired_port(dev.model.input_port, dev.key, dev.name, dev.address, channels=dev.model.microphones)
 
 
 def _newest_first(state: PolicyState) -> list[Device]:
@@ -129,7 +141,7 @@ def _newest_first(state: PolicyState) -> list[Device]:
 
 
 def available_inputs(state: PolicyState) -> list[tuple[Port, str]]:
-    """availableInputs: (port, key-or-builtInMic) in the order iOS lists them (built-in first) [DOC §4.6]."""
+    """availableInputs: (port, key-or-builtInMic) in the order iOS lists them (built-in first) [DOC H-Session17]."""
     config = state.config
     if not config.has_input:
         return []
@@ -139,7 +151,7 @@ def available_inputs(state: PolicyState) -> list[tuple[Port, str]]:
         if link == "hfp":
             result.append((bluetooth_port("hfp", dev.key, dev.name, dev.address), dev.key))
         elif link == "wired" and dev.model.input_port:
-            result.append((wired_port(dev.model.input_port, dev.key, dev.name, dev.address), dev.key))
+            result.append((wired_input_port(dev), dev.key))
     return result
 
 
@@ -160,7 +172,17 @@ def decide(state: PolicyState) -> Decision:
     return Decision(route, links, rate, tuple(trace.rules), tuple(trace.quirks))
 
 
+def _high_quality(dev: Device, config: Configuration) -> bool:
+    """bluetoothHighQualityRecording on a model the catalog says supports it ([DOC H-Types: playAndRecord, mode
+    default, iOS 26]; the option's validity is checked when the category is set)."""
+    m = dev.model
+    return (config.category == "playAndRecord" and "bluetoothHighQualityRecording" in config.effective
+            and m.is_bluetooth and m.high_quality_recording and m.microphones > 0)
+
+
 def _link_record(dev: Device, link: str, state: PolicyState, trace: _Trace) -> Link:
+    if link == "hfp" and _high_quality(dev, state.config):
+        return Link("hfp", None, high_quality=True)
     if link == "hfp":
         support = _hfp_support(dev, state, trace)
         return Link("hfp", support)
@@ -177,7 +199,7 @@ def _hfp_support(dev: Device, state: PolicyState, trace: _Trace) -> str:
             trace.quirks.append(q)
             trace.add("route.quirk")
     support = dev.model.hfp_codec(frozenset(offered), state.platform)
-    # CVSD is mandatory in HFP, the floor when nothing better is common (bluez-and-airpods §3).
+    # CVSD is mandatory in HFP, the floor when nothing better is common (HFP-spec).
     return support.codec if support else "cvsd"
 
 
@@ -255,11 +277,11 @@ def _record(state: PolicyState, trace: _Trace):
 
 
 def _multi_route(state: PolicyState, trace: _Trace):
-    # multiRoute eligible ports (ios-audio-session §1.3 [DOC H-Types]): wired and USB only.
+    # multiRoute eligible ports [DOC H-Types]: wired and USB only.
     devs = [d for d in _newest_first(state) if not d.model.is_bluetooth]
     outs = [wired_port(d.model.output_port, d.key, d.name, d.address) for d in devs
             if d.model.output_port in ("usbAudio", "lineOut", "headphones", "HDMI")]
-    ins = [wired_port(d.model.input_port, d.key, d.name, d.address) for d in devs
+    ins = [wired_input_port(d) for d in devs
            if d.model.input_port in ("usbAudio", "headsetMic")]
     trace.add("route.last-in-wins")
     return Route((ins[0] if ins else built_in_mic(state.hardware),), tuple(outs) or (SPEAKER,)), {}
@@ -298,7 +320,7 @@ def _play_and_record(state: PolicyState, trace: _Trace):
             trace.add("route.default-to-speaker-keeps")
             continue
         if link == "hfp" and pref is not None and pref != dev.key:
-            # Preferring another input takes this device off HFP (HFP moves both sides, §4.2 [DOC]);
+            # Preferring another input takes this device off HFP (HFP moves both sides, [DOC Doc-setPreferredInput]);
             # it may still play over A2DP.
             if dev.model.has_a2dp and "allowBluetoothA2DP" in eff:
                 link = "a2dp"
@@ -363,10 +385,10 @@ def _category_input(state: PolicyState, cands: Iterable[tuple[Device, str]], tra
         for dev, _ in wired:
             if dev.key == pref:
                 trace.add("route.preferred-input")
-                return wired_port(dev.model.input_port, dev.key, dev.name, dev.address)
+                return wired_input_port(dev)
     if wired:
         dev = wired[0][0]
-        return wired_port(dev.model.input_port, dev.key, dev.name, dev.address)
+        return wired_input_port(dev)
     return None
 
 
@@ -378,12 +400,18 @@ def _sample_rate(state: PolicyState, route: Route, links: dict[str, Link], trace
     link = links.get(owner) if owner else None
     dev = next((d for d in state.devices if d.key == owner), None)
     if link and dev:
-        if link.profile == "hfp":
+        if link.high_quality:
+            rate = HIGH_QUALITY_RATE
+            trace.add("format.bt-high-quality-rate")
+        elif link.profile == "hfp":
             rate = CODECS[link.codec].sample_rate
             trace.add("format.hfp-codec-rate")
         elif link.profile == "a2dp":
             rate = dev.model.a2dp_sample_rate
             trace.add("format.a2dp-rate")
+        elif in_owner == owner and dev.model.input_rate:
+            rate = dev.model.input_rate  # its microphone sets the one hardware rate (CarPlay)
+            trace.add("format.wired-input-rate")
         else:
             trace.add("format.built-in-48k")
         for q in _active_quirks(dev, state.config, "sample-rate-forced"):

@@ -1,6 +1,6 @@
 """AVAudioSessionPortDescription and AVAudioSessionRouteDescription, as the app reads them.
 
-Names and UIDs follow device dumps (ios-audio-session §5.2 [DEV]): built-in ports "Built-In Microphone",
+Names and UIDs follow device dumps [DEV gh:react-native-device-info/react-native-device-info#1020, hackmd-tacl-tsco]: built-in ports "Built-In Microphone",
 "Built-In Receiver", "Speaker"; wired "Wired Headphones" / "Wired Microphone"; Bluetooth
 "AA:BB:CC:DD:EE:FF-tacl" for A2DP and "...-tsco" for HFP (same MAC, upper case).
 """
@@ -50,7 +50,7 @@ def built_in_mic(device: str) -> Port:
     return BUILT_IN_MIC if device == "iphone" else Port("builtInMic", "iPad Microphone", "Built-In Microphone", 1)
 
 
-# Wired/USB/car port names and UID stems (§5.2 [DEV] for wired and CarPlay; [INF] for USB).
+# Wired/USB/car port names and UID stems ([DEV gh:react-native-device-info/react-native-device-info#1020, hackmd-tacl-tsco] for wired and CarPlay; [INF] for USB).
 _WIRED_NAMES = {
     "headphones": ("Headphones", "Wired Headphones", 2),
     "headsetMic": ("Headset Microphone", "Wired Microphone", 1),
@@ -67,8 +67,10 @@ def bluetooth_port(kind: str, key: str, name: str, address: str) -> Port:
     return Port("bluetoothA2DP", name, f"{address}-tacl", 2, key)
 
 
-def wired_port(port_type: str, key: str, name: str, address: str) -> Port:
-    default_name, uid, channels = _WIRED_NAMES.get(port_type, (None, port_type, 2))
+def wired_port(port_type: str, key: str, name: str, address: str, channels: int | None = None) -> Port:
+    """``channels``: the accessory's own count (an input's, from the catalog); else the port type's."""
+    default_name, uid, type_channels = _WIRED_NAMES.get(port_type, (None, port_type, 2))
+    channels = channels or type_channels
     if port_type == "carAudio":
         uid = f"{address}-{uid}-1"
     # Wired ports are named by the system ("Headphones"), USB and CarPlay by the accessory.

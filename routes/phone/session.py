@@ -74,6 +74,7 @@ class Phone(AccessoryEvents, OtherApps):
         self.player_playing = False
         self.interrupted_by: str | None = None  # other-app id that interrupted us
         self.call_holder: str | None = None  # another app hosting a call (cellular, FaceTime)
+        self.call_session_active = False  # the system activated the app's CallKit call session (callkit.py)
         # Set by routes.callkit: the system's call session routed in place of the app's configuration while a
         # CallKit call has audio (None: the app's own), and one-way audio (input blocked) during a call.
         self.call_config: Configuration | None = None
@@ -133,7 +134,7 @@ class Phone(AccessoryEvents, OtherApps):
     def _change(self, mutate: Callable[[], None], reason: str, *, force: bool = False,
                 clears_choice: bool = True, rule: str | None = None) -> None:
         """Apply a change and re-route. The speaker override and the picker's choice last only until
-        the route next changes for another reason (§4.4 [DOC QA1754]; scenario-format decisions)."""
+        the route next changes for another reason ([DOC QA1754]; scenario-format decisions)."""
         bare_before = decide(self._policy_state(bare=True)).route if self._transient_choice() else None
         mutate()
         if clears_choice and self._transient_choice():
@@ -193,7 +194,7 @@ class Phone(AccessoryEvents, OtherApps):
             if "defaultToSpeaker" in new.effective:
                 self.speaker_pinned_seq = self._seq
             if category_changed:
-                self.override_speaker = False  # a category change is a route change (§12.2)
+                self.override_speaker = False  # a category change is a route change ([INF])
 
         rule = "notify.category-change" if category_changed else "notify.config-route-change"
         self._change(mutate, "categoryChange", force=category_changed, rule=rule)
@@ -411,6 +412,10 @@ class Phone(AccessoryEvents, OtherApps):
             "codec": link.codec if link and profile != "none" else None,
             "name": acc.info.name,
             "battery": dict(acc.battery),
+            "worn": acc.worn if acc.model.has_head_detection else None,
+            # the input port's highQualityRecording capability [DOC H-Types (BluetoothMicrophone extension)]
+            "highQualityRecording": ("enabled" if link and link.high_quality else
+                                     "supported" if acc.model.high_quality_recording else "unsupported"),
             "connected": acc.connected,
         }
 

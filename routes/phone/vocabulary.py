@@ -1,7 +1,7 @@
 """Apple's names, one canonical spelling each (Swift), with the Objective-C and raw spellings accepted.
 
 Sources: AVAudioSessionTypes.h (categories, modes, options, port types, reasons), AudioSessionTypes.h
-(error codes), as tabulated in ios-audio-session §1-§8 [DOC]. Output always uses the canonical name.
+(error codes) [DOC H-Types, H-Errors]. Output always uses the canonical name.
 """
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ MODES = _vocab(
 
 
 class Option(IntEnum):
-    """AVAudioSession.CategoryOptions bits [DOC H-Types, ios-audio-session §3]."""
+    """AVAudioSession.CategoryOptions bits [DOC H-Types, H-Types26]."""
 
     mixWithOthers = 0x1
     duckOthers = 0x2
@@ -95,7 +95,7 @@ OPTIONS = _vocab(
     },
 )
 
-# Port types: canonical Swift name -> raw portType string (ios-audio-session §5.1).
+# Port types: canonical Swift name -> raw portType string [DOC H-Types; DEV touchHLE, gh:react-native-device-info/react-native-device-info#1020].
 PORT_RAW = {
     "builtInMic": "MicrophoneBuiltIn",
     "headsetMic": "MicrophoneWired",
@@ -161,7 +161,7 @@ class ErrorCode:
     meaning: str
 
 
-# AVAudioSession.ErrorCode [DOC H-Errors, ios-audio-session §7.2].
+# AVAudioSession.ErrorCode [DOC H-Errors].
 ERROR_CODES: tuple[ErrorCode, ...] = (
     ErrorCode("none", 0, None, "success"),
     ErrorCode("mediaServicesFailed", 1836282486, "msrv", "the session was used during or after a media-services failure"),
@@ -207,6 +207,7 @@ NOTIFICATIONS = _vocab(
         "didActivate": ("provider(_:didActivate:)", "providerDidActivate"),
         "didDeactivate": ("provider(_:didDeactivate:)", "providerDidDeactivate"),
         "timedOutPerforming": ("provider(_:timedOutPerforming:)", "providerTimedOutPerforming"),
+        "providerDidReset": ("providerDidReset(_:)", "didReset"),
     },
 )
 

@@ -1,4 +1,4 @@
-"""Scenario files (spec/scenario-format.md): load, validate and normalise them into typed objects."""
+"""Scenario files (docs/scenario-format.md): load, validate and normalise them into typed objects."""
 from routesim.routes.scenario.loader import iter_scenario_files, load_path, load_text
 from routesim.routes.scenario.model import (
     BEHAVIOR_DEFAULTS, AccessorySpec, AppConfig, Comparison, ErrorMatch, Expect, Hardware, NoteMatch, OtherSpec,

@@ -19,6 +19,7 @@ from routesim.routes.scenario.values import (
     At, Bool, Choice, ListOf, Measure, Name, Nullable, Record, Ref, Schema, Table, Text, at_least_one, opt, pairs,
 )
 from routesim.routes.scenario.values import Duration, Number  # noqa: E402  (the audio expectation)
+from routesim.routes.scenario.limits import MAX_AUDIO_S, MAX_FREQUENCY  # noqa: E402
 
 # ---------------------------------------------------------------- routes
 
@@ -156,6 +157,17 @@ ACCESSORY_STATE = Record({
     "codec": opt(Nullable(Choice(*CODECS))),
     "name": opt(Text("a name")),
     "battery": opt(Record({"left": PERCENT, "right": PERCENT, "case": PERCENT})),
+    "worn": opt(Bool()),  # Addition: head detection (null for models without it)
+    "highQualityRecording": opt(Choice("enabled", "supported", "unsupported")),  # Addition (iOS 26)
+})
+
+# addition: the rig's own facts at this point (what BlueZ and the audio server showed when a recording was
+# made). They are not the model's view: a disagreement is drift, reported, and a failure only when asked.
+RIG_FACTS = Record({
+    "profile": opt(Choice("a2dp", "hfp", "none")),
+    "codec": opt(Nullable(Text("a codec name", one_line=True))),
+    "sampleRate": opt(Nullable(Number(positive=True))),
+    "card": opt(Nullable(Text("the audio server's card profile", one_line=True))),
 })
 
 EXPECT_FIELDS = Record({
@@ -168,13 +180,15 @@ EXPECT_FIELDS = Record({
     "others": opt(Table(Ref("other app", "others"), Choice("playing", "ducked", "interrupted", "stopped"))),
     "calls": opt(Table(Ref("call", "calls"), Choice("ringing", "connecting", "active", "held", "ended"))),
     "engine": opt(Record({"running": opt(Bool()), "inputFormat": opt(FORMAT), "outputFormat": opt(FORMAT)})),
-    "recording": opt(Record({"bytes": NUMBER, "error": opt(Nullable(ERROR)), "success": opt(Bool())})),
+    "recording": opt(Record({"bytes": NUMBER, "error": opt(Nullable(ERROR)), "success": opt(Nullable(Bool())),
+                             "interrupted": opt(Bool())})),  # Addition: null success, interrupted
     "accessories": opt(Table(Ref("accessory", "accessories"), ACCESSORY_STATE)),
+    "rig": opt(Table(Ref("accessory", "accessories"), RIG_FACTS)),
     "audio": opt(Record({  # addition (docs/audio-expectation.md): a test signal through the current route
         "signal": opt(Choice("sweep", "tone", "noise", "speech")),
         "direction": opt(Choice("output", "input")),
-        "frequency": opt(Number(positive=True)),
-        "duration": opt(Duration(positive=True)),
+        "frequency": opt(Number(positive=True, maximum=MAX_FREQUENCY)),
+        "duration": opt(Duration(positive=True, maximum=MAX_AUDIO_S, what="an audio length")),
         "sourceLevel": opt(Number(maximum=0)),
         "bandwidth": NUMBER, "level": NUMBER, "snr": NUMBER, "sampleRate": NUMBER, "channels": NUMBER,
         "port": opt(Nullable(Name(PORTS))),
@@ -196,7 +210,7 @@ class ExpectSchema(Schema):
             notifications_include=d.get("notificationsInclude"), notifications_exclude=d.get("notificationsExclude"),
             error=d.get("error"), session=d.get("session"), others=d.get("others"), calls=d.get("calls"),
             engine=d.get("engine"), recording=d.get("recording"), accessories=d.get("accessories"),
-            audio=d.get("audio"),
+            audio=d.get("audio"), rig=d.get("rig"),
         )
 
 

@@ -17,10 +17,11 @@ class Check:
     expected: Any
     actual: Any
     message: str = ""
+    drift: bool = False  # a fact of the rig against the model's view: reported, not a failure
 
     def as_dict(self) -> dict:
         return {"key": self.key, "pass": self.ok, "expected": _plain(self.expected), "actual": _plain(self.actual),
-                **({"message": self.message} if self.message else {})}
+                **({"message": self.message} if self.message else {}), **({"drift": True} if self.drift else {})}
 
 
 def _plain(value: Any) -> Any:
@@ -145,6 +146,8 @@ def check_expect(expect: Expect, view: "Observation") -> list[Check]:
                         checks.append(_value_check(f"accessories.{key}.battery.{part}", level, have.get(part)))
                 else:
                     checks.append(_value_check(f"accessories.{key}.{field_name}", want, have))
+    if expect.rig:
+        checks.extend(rig_checks(expect.rig, view.phone))
     for key in ("calls", "engine", "recording"):
         want = getattr(expect, key)
         if want:
@@ -163,6 +166,24 @@ def check_expect(expect: Expect, view: "Observation") -> list[Check]:
         for name, value in audio.items():
             if name not in AUDIO_SETTINGS:
                 checks.append(_value_check(f"audio.{name}", value, actual.get(name)))
+    return checks
+
+
+def rig_checks(rig: dict[str, dict[str, Any]], phone: Any) -> list[Check]:
+    """The rig's facts against the model's view of the same link: ``profile`` and ``codec`` against the
+    accessory's link, ``sampleRate`` against the session's rate while the accessory carries the route.
+    ``card`` has no counterpart in the model and is kept for people only. Every check is drift."""
+    checks = []
+    for key, facts in rig.items():
+        model = phone.accessory_view(key)
+        for fact in ("profile", "codec"):
+            if fact in facts:
+                checks.append(Check(f"rig.{key}.{fact}", facts[fact] == model.get(fact), facts[fact], model.get(fact),
+                                    drift=True))
+        if facts.get("sampleRate") is not None and key in phone.route.owners():
+            have = phone.sample_rate
+            checks.append(Check(f"rig.{key}.sampleRate", number_matches(facts["sampleRate"], have),
+                                facts["sampleRate"], have, drift=True))
     return checks
 
 

@@ -3,18 +3,15 @@ engine, the recorder, the capture session and the audio measurement.
 
 Each module exposes ``attach(run)`` (creates its per-scenario state, hooks into ``run.phone`` through
 ``observers``, ``listeners`` or ``activation_guards``, and serves its ``expect`` key through
-``run.extras``) and a ``HANDLERS`` dict of step name -> handler(run, arg). The runner reads the two
-tables below; the modules know nothing of the runner.
+``run.extras``) and a ``HANDLERS`` dict of step name -> handler(run, arg). ``routesim.Phone`` attaches
+them (routesim.api.parts) and has a method per step; the runner falls back to a module's handler only
+for a step the phone has no method for. The modules know nothing of the runner.
 """
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from routesim.routes.audio import audio_check, capture, engine, recorder
-from routesim.routes.phone import callkit, cellular
-
-# Order matters: callkit attaches before cellular, which hooks into the call centre.
-MODULES = (engine, recorder, capture, audio_check, callkit, cellular)
+from routesim.api.parts import EXTENSION_MODULES as MODULES  # one list: the API phone attaches these
 
 EXTENSIONS: tuple[Callable[[Any], None], ...] = tuple(m.attach for m in MODULES)
 EXTENSION_HANDLERS: dict[str, Callable[[Any, Any], None]] = {

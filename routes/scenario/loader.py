@@ -1,4 +1,4 @@
-"""Scenario files -> validated, normalised ``Scenario`` objects (spec/scenario-format.md).
+"""Scenario files -> validated, normalised ``Scenario`` objects (docs/scenario-format.md).
 
 Scenario files are untrusted input: parsed by safe composition only (no object construction), every
 value checked against the contract, every error a ScenarioError naming file, line, key and the fix.
@@ -13,8 +13,11 @@ from yaml.nodes import Node
 
 from routesim.profiles.codecs import HFP_CODECS
 from routesim.profiles.platform import DEFAULT_PLATFORM, Platform
+from routesim.profiles.quirks import parse_firmware
+from routesim.profiles.yaml_lines import FileProblem, decode_utf8, read_bytes_limited
 
 from routesim.routes.phone.vocabulary import CATEGORIES, MODES, ERRORS
+from routesim.routes.scenario.limits import MAX_AUDIO_S_PER_FILE, MAX_FILE_BYTES
 from routesim.routes.scenario.model import AccessorySpec, AppConfig, BEHAVIOR_DEFAULTS, Hardware, OtherSpec, Scenario, ScenarioError
 from routesim.routes.scenario.nodes import compose_documents, is_null, kind, line_of
 from routesim.routes.scenario.steps import CATEGORY_OPTIONS, RESERVED_IDS, STEP_LIST
@@ -23,6 +26,7 @@ from routesim.routes.scenario.values import (
 )
 
 SCENARIO_SUFFIX = ".scenario.yaml"
+DEFAULT_AUDIO_S = 1.0  # an audio check's duration when it gives none (docs/audio-expectation.md)
 
 # ---------------------------------------------------------------- top-level pieces
 
@@ -44,6 +48,17 @@ class ModelId(Text):
         ids = at.ctx.model_ids
         if text not in ids:
             at.fail(f"unknown model {text!r}{did_you_mean(text, ids)} (`routesim models` lists the catalog)", node)
+        return text
+
+
+class Firmware(Text):
+    expected = 'a firmware version such as "6.8" or an Apple build such as "7A305"'
+
+    def from_text(self, text: str, at: At, node: Node) -> str:
+        try:
+            parse_firmware(text)  # the quirk matcher reads it at run time: refuse what it cannot read now
+        except ValueError as e:
+            at.fail(f"{e}; write {self.expected}", node)
         return text
 
 
@@ -86,7 +101,7 @@ APP = Record(
 )
 
 ACCESSORY = Record({"model": req(ModelId()), "name": opt(Text("a name", one_line=True), None),
-                    "address": opt(Address(), None), "firmware": opt(Text("a firmware version"), None),
+                    "address": opt(Address(), None), "firmware": opt(Firmware(), None),
                     "connected": opt(Bool(), False)})
 
 OTHER = Record({"category": req(Name(CATEGORIES)), "mode": opt(Name(MODES), "default"),
@@ -101,6 +116,7 @@ BEHAVIOR_SCHEMAS: dict[str, Schema] = {
     "phoneCallsInterruptMixable": Bool(),
     "callkitActionTimeout": Duration(positive=True),
     "callkitDropsDidActivate": Bool(),
+    "headOffLeavesRoute": Bool(),
 }
 assert BEHAVIOR_SCHEMAS.keys() == BEHAVIOR_DEFAULTS.keys()
 BEHAVIOR = Record({k: opt(s, BEHAVIOR_DEFAULTS[k]) for k, s in BEHAVIOR_SCHEMAS.items()},
@@ -182,20 +198,32 @@ def load_text(text: str, filename: str | Path, model_ids: Collection[str]) -> li
     scenarios = [_scenario(root, file, i, ids) for i, root in enumerate(compose_documents(text, file))]
     if not scenarios:
         raise ScenarioError(file, 1, "the file holds no scenario (expected a mapping with name and steps)")
+    _check_audio_budget(scenarios, file)
     return scenarios
 
 
+def _check_audio_budget(scenarios: list[Scenario], file: str) -> None:
+    """Rendering a test signal costs time in proportion to its length: bound the file's total."""
+    total = 0.0
+    for sc in scenarios:
+        for step in sc.steps:
+            audio = getattr(step.arg, "audio", None) if step.op == "expect" else None
+            if audio is not None:
+                total += audio.get("duration") or DEFAULT_AUDIO_S
+                if total > MAX_AUDIO_S_PER_FILE:
+                    raise ScenarioError(file, step.line, f"expect.audio: the file's audio checks render more than "
+                                                         f"{MAX_AUDIO_S_PER_FILE:g} s of signal together; shorten "
+                                                         f"their durations or split the file")
+
+
 def load_path(path: str | Path, model_ids: Collection[str]) -> list[Scenario]:
+    """Every scenario in the file. The file is refused by type (FIFOs, devices) and size (bytes, checked
+    before reading, at most one byte past the limit read) before any parsing."""
     path = Path(path)
     try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise ScenarioError(str(path), 1, f"cannot read the file: {e.strerror or e}") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise ScenarioError(str(path), line, "the file is not UTF-8 text") from None
+        text = decode_utf8(read_bytes_limited(path, MAX_FILE_BYTES, "a scenario file"))
+    except FileProblem as e:
+        raise ScenarioError(str(path), e.line, e.message) from None
     return load_text(text, path, model_ids)
 
 
@@ -204,7 +232,9 @@ def iter_scenario_files(paths: Iterable[str | Path]) -> list[Path]:
     found: set[Path] = set()
     for p in map(Path, paths):
         if p.is_dir():
-            found.update(f for f in p.rglob("*" + SCENARIO_SUFFIX) if f.is_file())
+            # Everything but directories: a FIFO or device named *.scenario.yaml is listed, so load_path
+            # refuses it by its kind (one line) instead of it silently not running.
+            found.update(f for f in p.rglob("*" + SCENARIO_SUFFIX) if not f.is_dir())
         else:
             found.add(p)
     return sorted(found)

@@ -142,13 +142,14 @@ class Expect:
     recording: dict[str, Any] | None = None
     accessories: dict[str, dict[str, Any]] | None = None
     audio: dict[str, Any] | None = None        # addition: docs/audio-expectation.md
+    rig: dict[str, dict[str, Any]] | None = None   # addition: the rig's facts (drift, not failure)
 
 
 # ---------------------------------------------------------------- the scenario
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    op: str                                     # the step name as in the spec: "wait", "session.setCategory", "expect"
+    op: str                                     # the step name as docs/scenario-format.md writes it: "wait", "session.setCategory", "expect"
     arg: Any                                    # normalised per op (see routes.scenario.steps)
     line: int
 

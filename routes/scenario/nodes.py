@@ -1,22 +1,25 @@
 """YAML at the node level: safe composition, line numbers, what YAML made of a value, guarded walking.
 
-Only ``yaml.compose_all(..., Loader=yaml.SafeLoader)`` is used: nothing is constructed from tags, every
+Only PyYAML's safe composer is used (``profiles.yaml_lines.BoundedLoader``: it stops early past MAX_NODES
+and refuses explicit tags such as ``!!int abc``): nothing is constructed from tags, every
 value keeps its line, and a value YAML resolved to a bool/number/date where text belongs can be told
 apart (and reported with its original spelling) from a quoted string.
 """
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
 import yaml
+import yaml.reader
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from routesim.profiles.yaml_lines import YAML_TAG, BoundedLoader, ExplicitTag, TooManyNodes, reader_problem
+from routesim.routes.scenario.limits import MAX_FILE_BYTES, MAX_NODES, MAX_NUMBER_CHARS
 from routesim.routes.scenario.model import ScenarioError
 
-YAML_TAG = "tag:yaml.org,2002:"
-MAX_BYTES = 8 * 1024 * 1024
-MAX_NODES = 200_000          # per document, counting every alias expansion
+MAX_BYTES = MAX_FILE_BYTES   # the name older callers import
 
 _constructor = SafeConstructor()
 _SCALAR_KINDS = {"str", "int", "float", "bool", "null", "timestamp", "value", "merge", "binary"}
@@ -60,9 +63,43 @@ def bool_value(node: ScalarNode) -> bool:
     return _constructor.construct_yaml_bool(node)
 
 
+_PLAIN_INT = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
+_PLAIN_FLOAT = re.compile(r"^[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?$")
+
+
+def yaml11_reading(node: ScalarNode) -> str | None:
+    """How YAML 1.1 read an unquoted number that is not plain decimal (``010`` octal 8, ``0x12`` 18, ``1:30``
+    base-60 90, ``1_000`` 1000, ``0b11`` 3, ``.inf``), or None for a plain decimal number (or a non-number).
+    YAML 1.2 and most readers take these differently or as text, so the format refuses them."""
+    k, text = kind(node), node.value
+    if k not in ("int", "float") or len(text) > MAX_NUMBER_CHARS:
+        return None
+    if (k == "int" and _PLAIN_INT.match(text)) or (k == "float" and _PLAIN_FLOAT.match(text)):
+        return None
+    bare = text.lstrip("+-").lower()
+    if ":" in text:
+        how = "a base-60 number"
+    elif bare.startswith("0x"):
+        how = "a hexadecimal number"
+    elif bare.startswith("0b"):
+        how = "a binary number"
+    elif "_" in text:
+        how = "a number with its underscores dropped"
+    elif k == "int":
+        how = "an octal number"
+    elif bare in (".inf", ".nan"):
+        return f"the special number {bare}"
+    else:
+        how = "a number"
+    value = int_value(node) if k == "int" else float_value(node)
+    return f"{how}, {value:g}" if k == "float" else f"{how}, {value}"
+
+
 def describe(node: Node) -> str:
     """What YAML made of a value, for messages."""
     k = kind(node)
+    if k in ("int", "float") and len(node.value) > MAX_NUMBER_CHARS:
+        return f"a number written with {len(node.value)} characters"
     if k == "map":
         return "a mapping"
     if k == "seq":
@@ -89,14 +126,28 @@ def describe(node: Node) -> str:
 
 def compose_documents(text: str, file: str) -> Iterator[Node]:
     """The file's YAML documents as node trees (empty documents skipped), YAML errors as ScenarioError."""
-    if len(text) > MAX_BYTES:
-        raise ScenarioError(file, 1, f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB; not a scenario file")
+    if len(text) > MAX_BYTES or (len(text) * 4 > MAX_BYTES and len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES):
+        raise ScenarioError(file, 1, f"file is larger than {MAX_BYTES // 1024} KiB; not a scenario file")
+    loader = None
+    expanded = 0  # values of the whole file with every alias expanded: what the schemas will walk
     try:
-        for root in yaml.compose_all(text, Loader=yaml.SafeLoader):
+        loader = BoundedLoader(text, MAX_NODES)  # its reader already refuses control characters
+        while loader.check_node():
+            root = loader.get_node()
             if root is None or (is_null(root) and not root.value and not root.style):
                 continue
-            check_graph(root, file)
+            expanded += check_graph(root, file)
+            if expanded > MAX_NODES:
+                raise ScenarioError(file, line_of(root), f"the file's documents expand to more than {MAX_NODES} "
+                                                         f"values; split the scenarios into several files")
             yield root
+    except TooManyNodes as e:
+        raise ScenarioError(file, e.line, f"the file holds more than {MAX_NODES} values; split the "
+                                          f"scenarios into several files") from None
+    except ExplicitTag as e:
+        raise ScenarioError(file, e.line, f"the explicit YAML tag {e.short} is not part of the scenario format; "
+                                          f"write the plain value ({e.value[:40]!r} without {e.short}), quoting text"
+                            ) from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else 1
@@ -104,13 +155,19 @@ def compose_documents(text: str, file: str) -> Iterator[Node]:
         if e.context == "while scanning a block scalar" or "'>'" in (e.problem or ""):
             problem += ' (an unquoted > starts a folded text block: quote comparisons, e.g. bytes: ">1000")'
         raise ScenarioError(file, line, f"not valid YAML: {problem}") from None
+    except yaml.reader.ReaderError as e:
+        line = text[: max(0, e.position)].count("\n") + 1
+        raise ScenarioError(file, line, f"not valid YAML: {reader_problem(e)}") from None
     except yaml.YAMLError as e:
-        raise ScenarioError(file, 1, f"not valid YAML: {e}") from None
+        raise ScenarioError(file, 1, f"not valid YAML: {' '.join(str(e).split())}") from None
     except RecursionError:
         raise ScenarioError(file, 1, "YAML nested too deeply") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
 
 
-def check_graph(root: Node, file: str) -> None:
+def check_graph(root: Node, file: str) -> int:
     """Refuse alias cycles (``&a [*a]``) and alias bombs before anything walks the tree."""
     sizes: dict[int, int] = {}
     active: set[int] = set()
@@ -134,6 +191,6 @@ def check_graph(root: Node, file: str) -> None:
         return total
 
     try:
-        size(root)
+        return size(root)
     except RecursionError:
         raise ScenarioError(file, line_of(root), "YAML nested too deeply") from None

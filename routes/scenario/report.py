@@ -59,10 +59,11 @@ def _step_lines(res: StepResult, out: TextIO, red: str, green: str, dim: str, re
     step = res.step
     head = f"  {res.time:8.3f}s  L{step.line:<4} "
     if step.op == "expect":
-        marks = " ".join(f"{green}✓{reset} {c.key}" if c.ok else f"{red}✗ {c.key}{reset}" for c in res.checks)
+        marks = " ".join(f"{green}✓{reset} {c.key}" if c.ok else f"{dim}~ {c.key}{reset}" if c.drift
+                         else f"{red}✗ {c.key}{reset}" for c in res.checks)
         out.write(f"{head}expect  {marks}\n")
         for c in res.checks:
-            if not c.ok:
+            if not c.ok and not c.drift:
                 out.write(f"{'':22}{red}expected {_expected(c)}\n{'':22}got      {_actual(c)}{reset}\n")
                 if c.message:
                     out.write(f"{'':22}{c.message}\n")

@@ -1,4 +1,4 @@
-"""The step table: each step name (as the spec writes it) and the schema of its argument.
+"""The step table: each step name (as docs/scenario-format.md writes it) and the schema of its argument.
 
 The normalised argument of every step is whatever its schema returns; see the table below.
 """
@@ -8,6 +8,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 
 from routesim.routes.phone.vocabulary import CATEGORIES, MODES, OPTIONS, Vocabulary
 from routesim.routes.scenario.expect import EXPECT
+from routesim.routes.scenario.limits import MAX_CHANNELS, MAX_SAMPLE_RATE
 from routesim.routes.scenario.model import Step
 from routesim.routes.scenario.nodes import is_null, kind, line_of
 from routesim.routes.scenario.values import (
@@ -16,6 +17,10 @@ from routesim.routes.scenario.values import (
 )
 
 RESERVED_IDS = ("speaker", "receiver", "builtInMic")
+
+# Bounded where the model computes buffer sizes from them (routes.scenario.limits).
+RATE = Number(positive=True, maximum=MAX_SAMPLE_RATE)
+CHANNELS = Number(minimum=1, maximum=MAX_CHANNELS, integer=True)
 
 ACCESSORY = Ref("accessory", "accessories")
 OTHER = Ref("other app", "others")
@@ -67,6 +72,11 @@ STEPS: dict[str, Schema] = {
                       check=at_least_one("left", "right", "case")),
     "ears": Record({"accessory": req(ACCESSORY), "left": EAR, "right": EAR,
                     "case": opt(Nullable(Choice("open", "closed")), None)}, check=_ears, post=_ears_shape),
+    "worn": Record({"accessory": req(ACCESSORY), "worn": req(Bool())}),  # Addition: head detection
+    # addition: the rig changed the device's link (its audio server switched the card profile), as a
+    # recording writes it; the phone model hears it as an accessory event
+    "profile": Record({"accessory": req(ACCESSORY), "profile": req(Choice("a2dp", "hfp", "none")),
+                       "codec": opt(Nullable(Text("a codec name (sbc, aac, msbc, ...)", one_line=True)), None)}),
     "pickRoute": Ref("accessory", "accessories", builtins=("speaker", "receiver")),
     "app": Choice("background", "foreground"),
     "others.play": OTHER,
@@ -83,9 +93,9 @@ STEPS: dict[str, Schema] = {
                                 shorthand="active"),
     "session.setPreferredInput": Nullable(Ref("accessory", "accessories", builtins=("builtInMic",))),
     "session.overrideOutputAudioPort": Name(PORT_OVERRIDES),
-    "session.setPreferredSampleRate": Number(positive=True),
+    "session.setPreferredSampleRate": RATE,
     "session.setPreferredIOBufferDuration": Duration(positive=True),
-    "session.setPreferredInputNumberOfChannels": Number(minimum=1, integer=True),
+    "session.setPreferredInputNumberOfChannels": CHANNELS,
     "session.setPrefersNoInterruptionsFromSystemAlerts": Bool(),
     "session.setPrefersInterruptionOnRouteDisconnect": Bool(),
     # calls
@@ -100,6 +110,7 @@ STEPS: dict[str, Schema] = {
     "callkit.unhold": _call(fulfillAfter=AFTER),
     "callkit.end": _call(by=BY, fulfillAfter=AFTER),
     "callkit.speaker": Bool(),
+    "callkit.reset": NONE,  # Addition: the system resets the provider (providerDidReset)
     "cellular.incoming": Record({"call": req(NEW_CALL)}, shorthand="call"),
     "cellular.answer": _call(holdOthers=opt(Bool(), False)),
     "cellular.decline": _call(),
@@ -109,14 +120,15 @@ STEPS: dict[str, Schema] = {
     "engine.stop": NONE,
     "engine.installTap": Record({"format": opt(ByKind(
         Choice("hardware"),
-        Record({"sampleRate": req(Number(positive=True)), "channels": req(Number(minimum=1, integer=True))}),
+        Record({"sampleRate": req(RATE), "channels": req(CHANNELS)}),
     ), "hardware")}, shorthand="format"),
     "engine.removeTap": NONE,
     "engine.setVoiceProcessingEnabled": Bool(),
     "recorder.record": Record({"format": opt(Choice("aac", "lpcm"), "aac"),
-                               "sampleRate": opt(Number(positive=True), 44100.0),
-                               "channels": opt(Number(minimum=1, integer=True), 1),
-                               "duration": opt(Duration(), 1.0)}),
+                               "sampleRate": opt(RATE, 44100.0),
+                               "channels": opt(CHANNELS, 1),
+                               "duration": opt(Duration(), 1.0),
+                               "wait": opt(Bool())}),  # Addition: false records while later steps run
     "capture.start": Record({"automaticallyConfiguresApplicationAudioSession": opt(Bool(), True),
                              "configuresApplicationAudioSessionToMixWithOthers": opt(Bool(), False)}),
     "capture.stop": NONE,

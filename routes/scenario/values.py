@@ -16,7 +16,10 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from routesim.routes.phone.vocabulary import UnknownName, Vocabulary
 from routesim.routes.scenario.model import Comparison, ScenarioError
-from routesim.routes.scenario.nodes import YAML_TAG, bool_value, describe, float_value, int_value, is_null, kind, line_of, source_text
+from routesim.routes.scenario.limits import MAX_DURATION_S, MAX_NUMBER_CHARS
+from routesim.routes.scenario.nodes import (
+    YAML_TAG, bool_value, describe, float_value, int_value, is_null, kind, line_of, source_text, yaml11_reading,
+)
 
 MISSING: Any = object()
 
@@ -238,6 +241,8 @@ class Number(Schema):
 
     def convert(self, node: Node, at: At) -> Any:
         k = kind(node)
+        if k in ("int", "float"):
+            plain_number(node, at, self.expected, self.trap_hint)
         if k == "int":
             value: float = int_value(node)
         elif k == "float" and not self.integer:
@@ -248,9 +253,13 @@ class Number(Schema):
             self.mismatch(node, at)
         return self.check(value, node, at)
 
+    def trap_hint(self, reading: str, at: At) -> str:
+        return "write the number in plain decimal digits"
+
     def check(self, value: float, node: Node, at: At) -> Any:
-        if not math.isfinite(value):
-            at.fail(f"expected {self.expected}, got {value}", node)
+        if not math.isfinite(value) or abs(value) > 1e300:
+            at.fail(f"expected {self.expected}, got {value:g}" if math.isfinite(value) else
+                    f"expected {self.expected}, got {value}", node)
         if (self.positive and value <= 0) or (self.minimum is not None and value < self.minimum) \
                 or (self.maximum is not None and value > self.maximum):
             at.fail(f"expected {self.expected}, got {value:g}", node)
@@ -262,20 +271,48 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m)?\s*$")
 _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, None: 1.0}
 
 
-class Duration(Number):
-    """``250ms``, ``1.5s``, ``2m``, or a bare number of seconds -> float seconds."""
+def plain_number(node: ScalarNode, at: At, expected: str, hint: Callable[[str, At], str]) -> None:
+    """Refuse a number YAML read from more than 40 characters, or from a YAML 1.1 form that is not plain
+    decimal (``010`` is octal 8, ``1:30`` base-60 90): the author surely meant something else."""
+    if len(node.value) > MAX_NUMBER_CHARS:
+        at.fail(f"expected {expected}, got a number written with {len(node.value)} characters "
+                f"(at most {MAX_NUMBER_CHARS})", node)
+    reading = yaml11_reading(node)
+    if reading:
+        at.fail(f"YAML 1.1 reads the unquoted {node.value} as {reading}; {hint(reading, at)}", node)
 
-    def __init__(self, *, positive: bool = False):
-        super().__init__(minimum=None if positive else 0, positive=positive)
-        self.expected = "a duration such as 250ms, 1.5s, 2m or a number of seconds" + (" above 0" if positive else "")
+
+class Duration(Number):
+    """``250ms``, ``1.5s``, ``2m``, or a bare number of seconds -> float seconds, at most a day."""
+
+    def __init__(self, *, positive: bool = False, maximum: float = MAX_DURATION_S, what: str = "a duration"):
+        super().__init__(minimum=None if positive else 0, maximum=maximum, positive=positive)
+        self.expected = (f"{what} such as 250ms, 1.5s, 2m or a number of seconds" + (" above 0" if positive else "")
+                         + f", at most {_seconds(maximum)}")
+
+    def trap_hint(self, reading: str, at: At) -> str:
+        if ", " not in reading:  # .inf, .nan: no value to suggest
+            return "write a finite duration such as 1.5s"
+        key = at.path.rsplit(".", 1)[-1] if at.path and not at.path.endswith("]") else ""
+        return f'quote it with its unit: {key + ": " if key else ""}"{reading.rsplit(", ", 1)[-1]}s"'
 
     def convert(self, node: Node, at: At) -> Any:
         if kind(node) == "str":
+            if len(node.value) > MAX_NUMBER_CHARS:
+                at.fail(f"expected {self.expected}, got text of {len(node.value)} characters", node)
             m = _DURATION.match(node.value)
             if not m:
                 at.fail(f"expected {self.expected}, got {node.value!r}", node)
             return self.check(float(m.group(1)) * _UNIT[m.group(2)], node, at)
         return super().convert(node, at)
+
+
+def _seconds(value: float) -> str:
+    if value >= 3600 and value % 3600 == 0:
+        return f"{value / 3600:g}h ({value:g}s)"
+    if value >= 60 and value % 60 == 0:
+        return f"{value / 60:g}m"
+    return f"{value:g}s"
 
 
 _COMPARISON = re.compile(r"^\s*(==|!=|>=|<=|>|<)?\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
@@ -288,12 +325,17 @@ class Measure(Schema):
 
     def convert(self, node: Node, at: At) -> Any:
         k = kind(node)
+        if k in ("int", "float"):
+            plain_number(node, at, self.expected, lambda reading, at: "write the number in plain decimal digits")
         if k == "int":
             return int_value(node)
         if k == "float" and math.isfinite(float_value(node)):
             return float_value(node)
         if k == "str":
             m = _COMPARISON.match(node.value)
+            if m and len(m.group(2)) > MAX_NUMBER_CHARS:
+                at.fail(f"expected {self.expected}, got a number written with {len(m.group(2))} characters "
+                        f"(at most {MAX_NUMBER_CHARS})", node)
             if m:
                 text = m.group(2)
                 value = int(text) if re.fullmatch(r"[-+]?\d+", text) else float(text)

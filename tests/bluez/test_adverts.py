@@ -10,7 +10,7 @@ import pytest
 
 from routesim.bt.adverts import AdvertSource, Sighting
 from routesim.bt.bluez import BluezError
-from routesim.events import BatteryChanged, EarsChanged
+from routesim.events import BatteryChanged, EarsChanged, WornChanged
 from routesim.bt.fake_bluez import APPLE, proximity_pairing
 from routesim.routes.cli import scan as scan_cli
 from routesim.clock import WallClock
@@ -90,6 +90,19 @@ async def test_a_changed_advert_yields_only_what_changed(fake, scanning):
     assert len(events.items) == 4  # battery, ears, battery, ears: nothing repeated
 
 
+MAX2_TAIL = "F6 8F 03 14 04 E1 8B 99 98 20 0B C3 C1 12 2D B0 43 98 94 D6 A0"  # capod AirPodsMax2Test.kt captures
+
+
+async def test_airpods_max_2_adverts_yield_one_battery_and_the_worn_state(fake, scanning):
+    _, events, _ = await scanning(hints={"airpods-max-2": AIRPODS})
+    fake.add_advert(PODS_LE, {APPLE: bytes.fromhex("07 19 01 2D 20 2B " + MAX2_TAIL)})  # both ear-cup bits: worn
+    await events.wait(lambda e: isinstance(e, WornChanged))
+    fake.update_advert(PODS_LE, {APPLE: bytes.fromhex("07 19 01 2D 20 20 " + MAX2_TAIL)})  # bit 5 alone: off
+    await events.wait(lambda e: isinstance(e, WornChanged) and not e.worn)
+    assert events.items == [BatteryChanged(AIRPODS, 60, None, None), WornChanged(AIRPODS, True),
+                            WornChanged(AIRPODS, False)]  # no ears: head detection is not in-ear detection
+
+
 async def test_an_unchanged_advert_yields_no_event(fake, scanning):
     _, events, sightings = await scanning()
     payload = proximity_pairing(PRO2, left=100, right=90, case=50)
@@ -105,7 +118,8 @@ async def test_an_unchanged_advert_yields_no_event(fake, scanning):
 async def test_non_apple_and_malformed_adverts_yield_nothing_and_do_not_stop_the_scanner(fake, scanning):
     _, events, sightings = await scanning()
     fake.add_advert("70:00:00:00:00:01", {0x0006: b"\x01\x09\x20\x02"})  # Microsoft, not Apple
-    fake.add_advert("70:00:00:00:00:02", {APPLE: bytes.fromhex("0713010220") + bytes(17)})  # clone length
+    fake.add_advert("70:00:00:00:00:02", {APPLE: bytes.fromhex("0715010220") + bytes(18)})  # neither 0x19 nor 0x13
+    fake.add_advert("70:00:00:00:00:06", {APPLE: bytes.fromhex("0713010220") + bytes(16)})  # a clone: read, not paired
     fake.add_advert("70:00:00:00:00:03", {APPLE: proximity_pairing(PRO2, left=50)[:12]})  # truncated
     fake.add_advert("70:00:00:00:00:04", {APPLE: bytes.fromhex("10050118 4c1a2b")})  # Nearby Info (a phone)
     fake.add_advert("70:00:00:00:00:05", {APPLE: b"\x07"})  # one byte
@@ -113,10 +127,12 @@ async def test_non_apple_and_malformed_adverts_yield_nothing_and_do_not_stop_the
     for address in unreadable:
         s: Sighting = await sightings.wait(lambda s, a=address: s.address == a)
         assert s.status is None and s.error
+    clone: Sighting = await sightings.wait(lambda s: s.address == "70:00:00:00:00:06")
+    assert clone.status.genuine is False and clone.status.model is None and clone.error is None
     fake.add_advert(PODS_LE, {APPLE: proximity_pairing(PRO2, left=70, right=60)})
     await events.wait(lambda e: isinstance(e, EarsChanged))
     assert events.items == [BatteryChanged(AIRPODS, 70, 60, None), EarsChanged(AIRPODS, "in", "in")]
-    assert {s.address for s in sightings.items} == unreadable | {PODS_LE}  # non-Apple and non-0x07: not sightings
+    assert {s.address for s in sightings.items} == unreadable | {PODS_LE, "70:00:00:00:00:06"}  # non-Apple, non-0x07: none
 
 
 async def test_adverts_pair_by_model_with_the_connected_device(fake, scanning, airpods, make_backend):
@@ -141,7 +157,7 @@ async def test_scan_prints_the_decoded_line(fake, private_bus, monkeypatch):
     task = asyncio.ensure_future(scan_cli.scan(private_bus.address, out=lines.append, ready=ready))
     await asyncio.wait_for(ready, 3)
     fake.add_advert(PODS_LE, {APPLE: proximity_pairing(PRO2, left=100, right=90, case=None)}, name="Kim's", rssi=-42)
-    fake.add_advert(OTHER_LE, {APPLE: bytes.fromhex("0713010220") + bytes(17)})
+    fake.add_advert(OTHER_LE, {APPLE: bytes.fromhex("0713010220") + bytes(16)})
     for _ in range(60):
         if len(lines) >= 3:
             break
@@ -154,7 +170,7 @@ async def test_scan_prints_the_decoded_line(fake, private_bus, monkeypatch):
     assert decoded == (f'{PODS_LE}  rssi  -42  0x2014 airpods-pro-2 "AirPods Pro (2nd generation, Lightning)"  '
                        "battery L 100% R 90% case --  in-ear L in R in  lid --  idle")
     clone = next(line for line in lines if line.startswith(OTHER_LE))
-    assert "unreadable proximity advert: proximity-pairing record has length 0x13" in clone
+    assert "0x2002 clone (not genuine; claims this product id)  battery L 0% R 0% case 0%" in clone
     assert not fake.discovery_sessions
 
 
@@ -189,7 +205,7 @@ async def test_scan_with_the_adapter_powered_off_is_one_line(fake, private_bus, 
 
 async def test_an_adapter_bleak_cannot_read_is_an_error_not_a_crash(fake, private_bus, monkeypatch):
     monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", private_bus.address)
-    fake.set_raw(fake.adapter_path, "org.bluez.Adapter1", "Roles", None)  # bleak indexes Roles directly (§7)
+    fake.set_raw(fake.adapter_path, "org.bluez.Adapter1", "Roles", None)  # bleak indexes Roles directly
     source = AdvertSource(private_bus.address, clock=WallClock())
     with pytest.raises(BluezError, match="bleak could not read BlueZ's adapter: KeyError"):
         await source.start()

@@ -61,8 +61,35 @@ def test_one_line_error_without_a_bus(tmp_path, capsys):
     assert err == [f"routesim: no D-Bus system bus at unix:path={tmp_path}/none (No such file or directory)"]
 
 
+async def test_devices_says_firmware_scoped_quirks_are_not_applied(fake, private_bus, airpods, capsys):
+    """The fake AirPods report Modalias version D408 (conftest), which is no firmware version."""
+    import argparse
+
+    from routesim.routes.cli.live import _devices
+
+    fake.add_device(airpods, connected=True)
+    args = argparse.Namespace(bus=private_bus.address, all=False, firmware_map={})
+    assert await _devices(args) == 0
+    out = capsys.readouterr().out
+    assert "firmware-scoped quirks not applied (0 for airpods-pro-2): the Modalias version D408 is not a " \
+           "firmware version; state it with --firmware airpods-pro-2=VERSION" in out
+    args.firmware_map = {"airpods-pro-2": "7A305"}
+    assert await _devices(args) == 0
+    assert "firmware 7A305 (from --firmware) for firmware-scoped quirks" in capsys.readouterr().out
+
+
+def test_bad_firmware_argument_exits_2_with_one_line(capsys):
+    from routesim.routes.cli.main import main
+
+    assert main(["watch", "--firmware", "airpods-pro-2"]) == 2
+    assert main(["devices", "--firmware", "nope=7A305"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["routesim watch: --firmware 'airpods-pro-2': write MODEL=VERSION, e.g. airpods-pro-2=7A305",
+                   "routesim devices: --firmware 'nope=7A305': no catalog model 'nope' (see `routesim models`)"]
+
+
 async def test_watch_feeds_the_session_model_and_a_call_moves_the_airpods_to_hfp(fake, private_bus, airpods):
-    """The issue's rig story on the fake: AirPods connect (A2DP for playback), a CallKit call switches them
+    """The live-rig story on the fake: AirPods connect (A2DP for playback), a CallKit call switches them
     to HFP through the fake's card profiles and back when it ends, then they disconnect."""
     from routesim.routes.live.rig import SessionFeed
 

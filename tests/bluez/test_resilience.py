@@ -175,3 +175,20 @@ async def test_signals_from_anyone_but_bluez_are_ignored(fake, make_backend, air
         assert not log.of(Disconnected) and backend.announced().keys() == {AIRPODS}
     finally:
         impostor.disconnect()
+
+
+async def test_a_mistyped_property_is_logged_once_per_device(fake, make_backend, airpods, caplog):
+    """BlueZ repeats a bad value on every change of the device: the warning comes once, not per signal."""
+    caplog.set_level(logging.WARNING, logger="routesim.bt.bluez")
+    fake.add_device(airpods, connected=True)
+    backend, log = await make_backend()
+    path = fake.device(AIRPODS).path
+    fake.set_raw(path, DEVICE, "Alias", Variant("u", 5))
+    for name in ("One", "Two", "Three"):  # each rename re-sends the device's properties with the bad Alias
+        fake.set_raw(path, DEVICE, "Name", Variant("s", name))
+        fake.emit_raw_signal(path, PROPERTIES, "PropertiesChanged", "sa{sv}as",
+                             [DEVICE, {"Alias": Variant("u", 5)}, []])
+    await log.settle()
+    warnings = [r.getMessage() for r in caplog.records if "Alias has D-Bus type 'u'" in r.getMessage()]
+    assert len(warnings) == 1, warnings
+    assert not [r for r in caplog.records if r.exc_info]

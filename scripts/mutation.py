@@ -1,0 +1,158 @@
+"""Mutation testing with mutmut, over a tree laid out the way routesim is imported.
+
+mutmut 3 copies the source folders into ``mutants/``, rewrites every function into a trampoline plus its
+mutants, and names each mutant after the file's path (``routes/phone/config.py`` -> ``routes.phone.config``).
+The trampoline, when tests run, reports the module it was imported as (``routesim.routes.phone.config``).
+In the checkout these differ, because setuptools maps the folders routes/, bt/, profiles/ and fixtures/
+onto ``routesim.*`` (``[tool.setuptools.package-dir]``); mutmut would then tie no test to any mutant.
+
+So this script builds ``.mutation/`` (ignored by git): ``src/routesim/`` mirrors the installed package
+(the package-dir mapping read from pyproject.toml), beside a copy of tests/ and conftest.py and a
+pyproject.toml holding the pytest settings and the ``[tool.mutmut]`` selection. mutmut puts
+``mutants/src`` first on ``sys.path``, so ``import routesim`` finds the mutated copy before the editable
+install's finder (which setuptools appends after the path finder). Then it runs ``mutmut run`` there and
+prints, per module, the mutants tried, killed, timed out and surviving (``no tests`` counts as surviving).
+
+Usage: scripts/mutation [--keep] [--max-children N] [MODULE.py ...]   (default: the modules in MODULES)
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / ".mutation"
+
+# The modules the mutation score is kept for (repository paths): the phone model, the expectation
+# checker and the advertisement decoder.
+MODULES = [
+    "routes/phone/session.py",
+    "routes/phone/config.py",
+    "routes/phone/policy.py",
+    "routes/phone/rules.py",
+    "routes/phone/accessory_events.py",
+    "routes/phone/others.py",
+    "routes/phone/callkit.py",
+    "routes/phone/cellular.py",
+    "routes/scenario/expectations.py",
+    "bt/adverts/decode.py",
+]
+
+# Tests about the checkout itself (its folders, its packaging, its import graph, timing benchmarks)
+# rather than about behaviour: they kill no mutant and need the checkout's layout.
+NOT_FOR_MUTANTS = [
+    "tests/test_packaging.py",
+    "tests/test_architecture.py",
+    "tests/bluez/test_bench_smoke.py",
+    "tests/test_mutation_layout.py",
+]
+
+STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
+          36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout", 37: "type check",
+          None: "not checked"}
+
+
+def say(msg: str) -> None:
+    print(f"mutation: {msg}", file=sys.stderr, flush=True)
+
+
+def package_dirs(pyproject: dict) -> dict[str, Path]:
+    """Import name -> repository folder, from the setuptools package-dir mapping."""
+    return {name: ROOT / folder for name, folder in pyproject["tool"]["setuptools"]["package-dir"].items()}
+
+
+def installed_path(repo_path: str, dirs: dict[str, Path]) -> Path:
+    """``routes/phone/config.py`` -> ``src/routesim/routes/phone/config.py`` (where it is imported from)."""
+    full = (ROOT / repo_path).resolve()
+    best = max((folder for folder in dirs.values() if full.is_relative_to(folder)), key=lambda f: len(f.parts),
+               default=None)
+    if best is None or not full.exists():
+        raise SystemExit(f"mutation: {repo_path}: not inside the package folders "
+                         f"({', '.join(str(f.relative_to(ROOT)) for f in dirs.values())})")
+    name = next(n for n, f in dirs.items() if f == best)
+    return Path("src", *name.split("."), full.relative_to(best))
+
+
+def stage(pyproject: dict, modules: list[str]) -> list[Path]:
+    dirs = package_dirs(pyproject)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name, folder in sorted(dirs.items()):  # routesim first, then its mapped subpackages
+        shutil.copytree(folder, WORK / "src" / Path(*name.split(".")), ignore=ignore, dirs_exist_ok=True)
+    shutil.copytree(ROOT / "tests", WORK / "tests", ignore=ignore, dirs_exist_ok=True)
+    shutil.copy2(ROOT / "conftest.py", WORK / "conftest.py")
+    # Some tests open bundled files by their checkout path (fixtures/scenarios/...): a data copy there too.
+    shutil.copytree(ROOT / "fixtures", WORK / "fixtures", ignore=shutil.ignore_patterns("*.py", "__pycache__"),
+                    dirs_exist_ok=True)
+    targets = [installed_path(m, dirs) for m in modules]
+
+    pytest_ini = dict(pyproject["tool"]["pytest"]["ini_options"])
+    pytest_ini["testpaths"] = [str(installed_path(p, dirs)) if not p.startswith("tests") else p
+                               for p in pytest_ini["testpaths"]]
+    ignores = [f"--ignore={p}" for p in NOT_FOR_MUTANTS]
+    lines = ["[tool.pytest.ini_options]"]
+    lines += [f"{k} = {json.dumps(v)}" for k, v in pytest_ini.items()]
+    lines += ["", "[tool.mutmut]",
+              'source_paths = ["src/routesim"]',
+              'also_copy = ["conftest.py", "fixtures"]',
+              f"only_mutate = {json.dumps([str(t) for t in targets])}",
+              f"pytest_add_cli_args = {json.dumps(['-q', '-p', 'no:cacheprovider', *ignores])}",
+              "use_git_change_detection = false",
+              ""]
+    (WORK / "pyproject.toml").write_text("\n".join(lines))
+    return targets
+
+
+def summarise(targets: list[Path], repo_paths: list[str]) -> int:
+    """One line per module from mutmut's per-file results; returns 0 when every mutant was checked."""
+    print(f"\n{'module':40} {'mutants':>7} {'killed':>7} {'timeout':>7} {'survived':>8} {'no tests':>8}  killed %")
+    unchecked = 0
+    for target, repo_path in zip(targets, repo_paths):
+        meta = WORK / "mutants" / target.with_suffix(".py.meta")
+        codes = json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
+        counts = Counter(STATUS.get(code, "suspicious") for code in codes.values())
+        unchecked += counts["not checked"]
+        total = sum(counts.values())
+        caught = counts["killed"] + counts["timeout"] + counts["type check"]
+        pct = f"{100 * caught / total:6.1f}" if total else "     -"
+        print(f"{repo_path:40} {total:7} {counts['killed']:7} {counts['timeout']:7} {counts['survived']:8} "
+              f"{counts['no tests']:8}  {pct}")
+    print("\nsurvivors: .venv/bin/mutmut results (inside .mutation/), and mutmut show NAME for the diff")
+    return 1 if unchecked else 0
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="scripts/mutation", description=__doc__.split("\n\n")[0])
+    parser.add_argument("modules", nargs="*", help="repository paths of the modules to mutate "
+                        "(default: the phone model, the expectation checker and the advert decoder)")
+    parser.add_argument("--keep", action="store_true",
+                        help="reuse .mutation/ and mutmut's recorded results from the previous run")
+    parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2,
+                        help="parallel test processes (default: the number of CPUs)")
+    args = parser.parse_args(argv)
+    modules = args.modules or MODULES
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    if not args.keep and WORK.exists():
+        shutil.rmtree(WORK)
+    say(f"staging the package as it is imported in {WORK.relative_to(ROOT)}/ ({len(modules)} modules to mutate)")
+    targets = stage(pyproject, modules)
+    mutmut = Path(sys.executable).with_name("mutmut")
+    if not mutmut.exists():
+        raise SystemExit("mutation: mutmut is not installed here; install the extra: pip install -e '.[test,mutation]'")
+    say("running mutmut (the whole suite once for coverage, then each mutant against the tests that reach it)")
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    code = subprocess.call([str(mutmut), "run", "--max-children", str(args.max_children)], cwd=WORK, env=env)
+    if code != 0:
+        say(f"mutmut stopped with exit code {code}")
+        return code
+    return summarise(targets, modules)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
