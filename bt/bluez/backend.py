@@ -61,7 +61,7 @@ class BluezBackend(EventStream):
         degrade_grace: float = 0.05,
         on_status: Callable[[str, str], None] | None = None,
         answer_timeout: float = 3.0,
-        restart_grace: float = 1.0,
+        restart_grace: float = 2.0,
         follow_cards: bool = True,
     ):
         self.bus_address = bus_address or os.environ.get("DBUS_SYSTEM_BUS_ADDRESS") or DEFAULT_SYSTEM_BUS

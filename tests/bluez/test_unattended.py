@@ -163,7 +163,7 @@ async def test_restarts_and_bus_loss_are_one_line_each_and_a_kept_link_announces
             await w.until(lambda line: line.startswith("battery"))
             await fake.restart(keep_connections=True)
             await w.until(lambda line: line.startswith("bluetoothd"))
-            await fake.restart(down_for=1.5)  # longer than the grace: the links dropped with it
+            await fake.restart(down_for=3.0)  # longer than the grace (2 s): the links dropped with it
             await w.until(lambda line: line.startswith("disconnected"))
             await w.until(lambda line: "back on the bus" in line)
             fake.connect(AIRPODS)
@@ -173,7 +173,7 @@ async def test_restarts_and_bus_loss_are_one_line_each_and_a_kept_link_announces
             await fake.stop()
             await fake.start()
             await w.until(lambda line: line.startswith("bus"))
-            await asyncio.sleep(1.5)  # past the grace: whatever the restart brings has come
+            await asyncio.sleep(2.5)  # past the grace: whatever the restart brings has come
             rc, _, err = await w.stop()
         finally:
             await fake.stop()
