@@ -1,6 +1,7 @@
 """Latency from a BlueZ D-Bus signal to the app's routeChange, beside raw dbus-fast delivery on the same bus.
 
-    python benchmarks/bench_bluez.py [--cycles 200] [--warmup 15] [--gap 0.008] [--together] [--json] [--check]
+    python benchmarks/bench_bluez.py [--cycles 200] [--warmup 15] [--gap 0.008] [--together]
+                                     [--load-cycles 1000] [--load N] [--json] [--check]
 
 What runs (nothing touches the system bus; everything below is stopped at the end, also on Ctrl-C/SIGTERM):
   * this process: starts a private dbus-daemon (bt.fake_bluez.PrivateBus), the processes below, collects
@@ -30,6 +31,11 @@ and ``Connected=false`` cancels the hold, so the Disconnected event is not delay
 None of the three measured events is delayed by it; any routesim sample over 50 ms would be flagged.
 
 Warm-up cycles are excluded. Percentiles are nearest-rank. The aim: routesim p99 - raw p99 < 1 ms.
+
+A last run (``--load-cycles``, default 1000) repeats the routesim phase while ``--load`` busy processes
+(default two per CPU) spin on every core, and counts lost and doubled events by aligning the routeChange
+kinds in order with the fake's actions (timing plays no part there, so a late event is not a lost one).
+Both counts must be zero. The latency figures above come only from the unloaded phases.
 """
 from __future__ import annotations
 
@@ -144,10 +150,17 @@ async def _fake(address: str, conn: Any, cycles: int, warmup: int, gap: float) -
             "disconnect": lambda n: fake.disconnect(AIRPODS),
         }
         phase = 0
-        while await _wait_pipe(conn) == "go":  # one script per phase; "stop" or EOF ends
+        while True:  # one script per phase: "go" or ("go", cycles, warmup); "stop" or EOF ends
+            order = await _wait_pipe(conn)
+            if order == "go":
+                n, w = cycles, warmup
+            elif isinstance(order, tuple) and order[0] == "go":
+                n, w = order[1], order[2]
+            else:
+                break
             phase += 1
             sent: list[tuple[int, str, int, int]] = []  # (cycle, kind, first signal, trigger signal)
-            for cycle in range(-warmup, cycles):
+            for cycle in range(-w, n):
                 for kind in KINDS:
                     await clock.sleep(gap)
                     fake.action, fake.first, fake.trigger = kind, None, None
@@ -257,6 +270,31 @@ async def _raw(address: str, conn: Any) -> None:
         bus.disconnect()
 
 
+# ------------------------------------------------------------------------------------------- the load
+def busy_main() -> None:
+    """A busy background process: spins on a core until terminated (by its pid)."""
+    _child_signals()
+    x = 0
+    while True:
+        x = (x * 1103515245 + 12345) & 0x7FFFFFFF
+
+
+def lost_and_doubled(sent: list[tuple[int, str, int, int]], stamps: list[tuple[int, str]]) -> tuple[int, int, int]:
+    """(expected, lost, doubled): the routeChange kinds routesim reported, aligned in order with the
+    actions the fake took. Timing plays no part, so a late event under load is neither lost nor doubled."""
+    import difflib
+
+    want = [kind for _, kind, _, _ in sent]
+    got = [kind for _, kind in stamps]
+    lost = doubled = 0
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, want, got, autojunk=False).get_opcodes():
+        if op in ("delete", "replace"):
+            lost += i2 - i1
+        if op in ("insert", "replace"):
+            doubled += j2 - j1
+    return len(want), lost, doubled
+
+
 # ------------------------------------------------------------------------------------------ analysis
 def pct(values: list[int], p: float) -> int:
     """Nearest-rank percentile."""
@@ -273,30 +311,34 @@ def summary(values: list[int]) -> dict[str, Any]:
 
 def match(sent: list[tuple[int, str, int, int]], stamps: list[tuple[int, str]], what: str
           ) -> tuple[dict[str, list[int]], dict[str, list[int]], list[str]]:
-    """Latency of each measured action: the first stamp of its kind at or after its trigger signal and before
-    the next action's first signal. Returns ({kind: [ns]}, {kind: [cycle]}, problems)."""
+    """Latency of each measured action: its stamp, found by aligning the stamps' kinds in order with the
+    actions (not by time windows: an event that arrives after the next action began is late, and its
+    latency counts as measured, not as lost). Returns ({kind: [ns]}, {kind: [cycle]}, problems)."""
+    import difflib
+
     lat: dict[str, list[int]] = {k: [] for k in KINDS}
     cycles: dict[str, list[int]] = {k: [] for k in KINDS}
     problems: list[str] = []
-    j = 0
-    for i, (cycle, kind, _first, trig) in enumerate(sent):
-        end = sent[i + 1][2] if i + 1 < len(sent) else math.inf
-        got = None
-        while j < len(stamps) and stamps[j][0] < end:
-            t, k = stamps[j]
-            j += 1
-            if got is None and t >= trig and k == kind:
-                got = t - trig
-            elif cycle >= 0:
-                problems.append(f"{what}: cycle {cycle} {kind}: unexpected {k} stamp "
-                                f"({(t - trig) / 1e6:+.3f} ms from the trigger)")
-        if cycle < 0:
-            continue  # warm-up
-        if got is None:
-            problems.append(f"{what}: cycle {cycle} {kind}: nothing seen")
+    want = [kind for _, kind, _, _ in sent]
+    got = [kind for _, kind in stamps]
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, want, got, autojunk=False).get_opcodes():
+        if op == "equal":
+            for d in range(i2 - i1):
+                cycle, kind, _first, trig = sent[i1 + d]
+                t = stamps[j1 + d][0]
+                if cycle < 0:
+                    continue  # warm-up
+                if t < trig:
+                    problems.append(f"{what}: cycle {cycle} {kind}: stamped {(trig - t) / 1e6:.3f} ms before its trigger")
+                    continue
+                lat[kind].append(t - trig)
+                cycles[kind].append(cycle)
             continue
-        lat[kind].append(got)
-        cycles[kind].append(cycle)
+        for i in range(i1, i2):
+            if sent[i][0] >= 0:
+                problems.append(f"{what}: cycle {sent[i][0]} {sent[i][1]}: nothing seen")
+        for j in range(j1, j2):
+            problems.append(f"{what}: an unexpected {stamps[j][1]} stamp")
     return lat, cycles, problems
 
 
@@ -363,6 +405,12 @@ def print_report(r: dict[str, Any]) -> None:
         verdict = "met" if r["met"] else "NOT met"
         print(f"added at p99 (routesim p99 - raw p99, all events): {r['added_p99_ms']:.3f} ms; "
               f"aim < {r['aim_ms']:g} ms: {verdict}")
+    load = r.get("load")
+    if load:
+        verdict = "none" if not (load["lost"] or load["doubled"]) else "NOT zero"
+        print(f"under load ({load['busy_processes']} busy processes, {load['cycles']} cycles): {load['expected']} "
+              f"route changes expected, {load['seen']} seen, lost {load['lost']}, doubled {load['doubled']} "
+              f"({verdict}; latency not measured under load)")
     if r["over_grace"]:
         print(f"warning: {r['over_grace']} routesim samples took longer than degrade_grace (50 ms)")
     for problem in r["problems"][:10]:
@@ -495,11 +543,17 @@ def run(args: argparse.Namespace) -> int:
             for proc in procs:
                 kids.finish(proc)  # before the fake goes: no "bluetoothd left the bus" in the backend
             phases.append({"sent": sent, "stamps": stamps})
+        load = None
+        if args.load_cycles:
+            load = _load_phase(kids, address, args, quiet)
         kids.finish(fake)
         env = {"python": sys.version.split()[0], "dbus_fast": _version("dbus-fast"), "cpus": os.cpu_count(),
                "backend": backend_info, "bus": address, "dbus_daemon_pid": bus.process.pid,
                "child_pids": [p.pid for p in kids.procs]}
         result = analyse(phases, args, env)
+        result["load"] = load
+        if load is not None and (load["lost"] or load["doubled"]):
+            result["met"] = False
         if quiet:
             print(json.dumps(result, indent=1))
         else:
@@ -522,6 +576,34 @@ def run(args: argparse.Namespace) -> int:
             signal.signal(signal.SIGTERM, previous_term)
 
 
+def _load_phase(kids: "Children", address: str, args: argparse.Namespace, quiet: bool) -> dict[str, Any]:
+    """routesim alone under CPU load (busy processes on every core): count lost and doubled events."""
+    busy = [kids.start(f"busy{n}", _busy_entry, address) for n in range(args.load)]
+    proc = kids.start("routesim-load", routesim_main, address, not args.no_commands)
+    _expect(kids.pipes[proc.name], "ready", READY_TIMEOUT, proc)
+    if not quiet:
+        print(f"phase routesim under load ({args.load} busy processes): pid {proc.pid}", flush=True)
+    kids.pipes["fake"].send(("go", args.load_cycles, 0))
+    per_phase = args.load_cycles * len(KINDS) * (args.gap + 0.05) + 60  # a loaded machine is slow
+    sent = _expect(kids.pipes["fake"], "sent", per_phase, kids.procs[0])
+    kids.pipes[proc.name].send("report")
+    data = _expect(kids.pipes[proc.name], "stamps", 20, proc)
+    kids.finish(proc)
+    for b in busy:
+        b.terminate()  # SIGTERM to that pid only
+        b.join(2)
+    stamps = [(t, KIND_OF_REASON.get(reason, reason)) for t, reason in data["stamps"]]
+    expected, lost, doubled = lost_and_doubled(sent, stamps)
+    return {"busy_processes": args.load, "cycles": args.load_cycles, "expected": expected, "seen": len(stamps),
+            "lost": lost, "doubled": doubled, "events": data["events"], "resyncs": data["resyncs"],
+            "reconnects": data["reconnects"]}
+
+
+def _busy_entry(address: str, conn: Any) -> None:
+    conn.close()
+    busy_main()
+
+
 def _version(dist: str) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -541,11 +623,16 @@ def main(argv: list[str] | None = None) -> int:
                          "subscribers then compete for a core)")
     ap.add_argument("--no-commands", action="store_true",
                     help="do not send the route manager's commands (profile switches) back to the fake")
+    ap.add_argument("--load-cycles", type=int, default=1000,
+                    help="cycles of a further run under CPU load, counting lost and doubled events (0: skip; "
+                         "default 1000)")
+    ap.add_argument("--load", type=int, default=2 * (os.cpu_count() or 1), metavar="N",
+                    help="busy background processes during that run (default: two per CPU)")
     ap.add_argument("--json", action="store_true", help="print the result as JSON")
     ap.add_argument("--check", action="store_true", help="exit 1 unless the aim (< 1 ms added at p99) is met")
     args = ap.parse_args(argv)
-    if args.cycles < 1 or args.warmup < 0 or args.gap <= 0:
-        ap.error("--cycles must be >= 1, --warmup >= 0, --gap > 0")
+    if args.cycles < 1 or args.warmup < 0 or args.gap <= 0 or args.load_cycles < 0 or args.load < 0:
+        ap.error("--cycles must be >= 1, --warmup >= 0, --gap > 0, --load-cycles and --load >= 0")
     try:
         return run(args)
     except KeyboardInterrupt:  # while importing, before anything was started

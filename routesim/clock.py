@@ -78,6 +78,10 @@ class WallClock:
     def now(self) -> float:
         return time.monotonic()
 
+    def wall(self) -> float:
+        """Seconds since the epoch, for timestamps people read (``watch --format jsonl``)."""
+        return time.time()
+
     def call_later(self, delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
         return asyncio.get_running_loop().call_later(max(0.0, delay), callback)
 

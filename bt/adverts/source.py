@@ -24,6 +24,13 @@ Lid and connection state are not turned into events [INF]: whether the device is
 to say (``bt.bluez``); an advert-driven ``CaseChanged`` would connect or disconnect the phone model
 behind BlueZ's back. ``routesim scan`` shows them.
 
+**Read-only by default.** Listening uses passive monitoring: bleak registers an
+``AdvertisementMonitor1`` with an or-pattern for Apple proximity-pairing data through BlueZ's
+``AdvertisementMonitorManager1`` (BlueZ 5.56+ with ``--experimental``), which leaves the adapter's
+discovery state alone. Starting LE discovery (``SetDiscoveryFilter``/``StartDiscovery``) changes the
+adapter's state for everyone, so it happens only with ``active=True`` (``--active-scan``); discovery
+started here is always stopped in :meth:`stop`.
+
 bleak reads the bus address only from ``DBUS_SYSTEM_BUS_ADDRESS``, once per event loop (bleak, dbus-fast): passing
 ``bus_address`` sets that variable for this process before the scanner's first use.
 """
@@ -36,6 +43,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from bleak import BleakScanner
+from bleak.args.bluez import OrPattern
+from bleak.assigned_numbers import AdvertisementDataType
 from bleak.exc import BleakBluetoothNotAvailableError, BleakBluetoothNotAvailableReason, BleakError
 from dbus_fast import DBusError
 
@@ -50,6 +59,8 @@ from routesim.bt.adverts.decode import ProximityStatus, decode_proximity
 log = logging.getLogger("routesim.bt.adverts")
 
 DEFAULT_SYSTEM_BUS = "unix:path=/var/run/dbus/system_bus_socket"
+# Apple's company id (little endian), then the proximity-pairing type (0x07) and length (0x19)
+PROXIMITY_PATTERN = b"\x4c\x00\x07\x19"
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +101,7 @@ class AdvertSource(EventStream):
         address_hold: float = 30.0,
         adapter: str | None = None,
         preflight: bool = True,
+        active: bool = False,
     ):
         if catalog is None:
             from routesim.profiles.catalog import default_catalog
@@ -106,6 +118,7 @@ class AdvertSource(EventStream):
         self.address_hold = address_hold
         self.adapter = adapter
         self.preflight = preflight
+        self.active = active
         EventStream.__init__(self, on_event)
         self._scanner: BleakScanner | None = None
         self._battery: dict[str, tuple[int | None, int | None, int | None]] = {}
@@ -124,19 +137,34 @@ class AdvertSource(EventStream):
             os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = self.bus_address
         if self.preflight:
             await self._preflight()
-        kwargs: dict[str, Any] = {"bluez": {"adapter": self.adapter}} if self.adapter else {}
-        scanner = BleakScanner(detection_callback=self._on_advert, **kwargs)
+        bluez: dict[str, Any] = {"adapter": self.adapter} if self.adapter else {}
+        if not self.active:
+            bluez["or_patterns"] = [OrPattern(0, AdvertisementDataType.MANUFACTURER_SPECIFIC_DATA, PROXIMITY_PATTERN)]
+        scanner = BleakScanner(detection_callback=self._on_advert, scanning_mode="active" if self.active else "passive",
+                               bluez=bluez)
         if self._condense is None:
             self._condense = CondenseBleakErrors(log).install()
         started = False
         try:
             await scanner.start()
             started = True
+        except asyncio.CancelledError:
+            # stopped (a signal) while starting: discovery may be on already, so stop it before going
+            try:
+                await asyncio.wait_for(asyncio.shield(scanner.stop()), 0.5)
+            except BaseException as exc:  # noqa: BLE001 - whatever it was, we are leaving
+                log.info("stopping a half-started scanner: %r", exc)
+            raise
         except BleakBluetoothNotAvailableError as exc:
             raise _not_available(exc) from None
         except DBusError as exc:
             raise BluezError(f"BlueZ refused to scan: {one_line(exc)}") from None
         except BleakError as exc:
+            if not self.active and "passive scanning" in str(exc):
+                raise BluezError(
+                    "passive monitoring is not available: BlueZ offers no AdvertisementMonitorManager1 (it needs "
+                    "BlueZ 5.56+ run with --experimental, and Linux 5.10+); --active-scan starts LE discovery "
+                    "instead, which changes the adapter's state while it runs") from None
             raise BluezError(f"cannot scan: {exc}") from None
         except (KeyError, TypeError, AttributeError, ValueError) as exc:  # bleak indexes BlueZ's values directly
             raise BluezError(f"bleak could not read BlueZ's adapter: {type(exc).__name__}: {exc}") from None
@@ -145,6 +173,10 @@ class AdvertSource(EventStream):
                 self._uncondense()
         self._scanner = scanner
         return self
+
+    def how(self) -> str:
+        return ("active LE discovery, stopped when this ends" if self.active
+                else "read-only: passive monitoring, the adapter's discovery untouched")
 
     async def stop(self) -> None:
         scanner, self._scanner = self._scanner, None

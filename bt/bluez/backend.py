@@ -24,6 +24,8 @@ from routesim.bt.bluez.constants import BLUEZ
 from routesim.bt.bluez.device_identity import load_catalog
 from routesim.bt.bluez.errors import NoAdapter, NoBluetoothd
 from routesim.bt.bluez.object_tree import ObjectTree
+from routesim.bt.bluez.audio_server import Card, PactlCards
+from routesim.bt.bluez.constants import card_profile_to_profile
 from routesim.bt.bluez.pipewire import CardTable
 from routesim.bt.bluez.views import AdapterView, DeviceView, adapter_views, device_views
 
@@ -37,6 +39,12 @@ class BluezBackend(EventStream):
 
     ``bus_address``: a D-Bus address; default ``$DBUS_SYSTEM_BUS_ADDRESS`` or the system socket.
     ``on_event``: called synchronously with every event, in order (in addition to :meth:`events`).
+    ``on_status``: called with ``(kind, text)`` once per happening on the bus (connection dropped and
+    back, bluetoothd restarted, gone, back, not answering); the text is one line fit to print.
+    ``answer_timeout``: how long a bluetoothd that owns ``org.bluez`` may take to list its objects
+    before it counts as not answering. ``restart_grace``: how long devices stay announced after
+    bluetoothd left the bus (a restart that kept the links announces nothing). ``follow_cards``: with
+    ``pactl`` on PATH, follow the audio server's card changes (``bt.bluez.audio_server``).
     """
 
     def __init__(
@@ -51,6 +59,10 @@ class BluezBackend(EventStream):
         call_timeout: float = 30.0,
         pactl: str | None = "pactl",
         degrade_grace: float = 0.05,
+        on_status: Callable[[str, str], None] | None = None,
+        answer_timeout: float = 3.0,
+        restart_grace: float = 2.0,
+        follow_cards: bool = True,
     ):
         self.bus_address = bus_address or os.environ.get("DBUS_SYSTEM_BUS_ADDRESS") or DEFAULT_SYSTEM_BUS
         self.live = not is_private_bus(self.bus_address)
@@ -61,6 +73,11 @@ class BluezBackend(EventStream):
         self.call_timeout = call_timeout
         self.pactl = pactl
         self.degrade_grace = degrade_grace
+        self.on_status = on_status
+        self.answer_timeout = answer_timeout
+        self.restart_grace = restart_grace
+        self.follow_cards = follow_cards
+        self._follower: PactlCards | None = None
         EventStream.__init__(self, on_event)
         # the parts read the settings above from self at each use
         self._tree = ObjectTree()
@@ -83,9 +100,36 @@ class BluezBackend(EventStream):
             raise NoAdapter("no Bluetooth adapter: BlueZ lists no org.bluez.Adapter1 (is the controller present and not rfkill-blocked?)")
         if self.reconnect:
             self._connection.supervise()
+        if self.follow_cards and PactlCards.available(self.pactl):
+            # the audio server's own switches (WirePlumber's, a user's pactl) become ProfileChanged events
+            self._follower = PactlCards(self.pactl, self.clock, on_change=self._card_changed)  # type: ignore[arg-type]
+            self._follower.follow()
         return self
 
+    def _card_changed(self, card: Card) -> None:
+        active = card.active or "off"
+        kind = card_profile_to_profile(active)
+        base = {"a2dp": "a2dp-sink", "hfp": "headset-head-unit"}.get(kind or "")
+        codec = active[len(base) + 1:] if base and active.startswith(base + "-") else ""
+        address = self._cards.note(card.name, active, codec)
+        if address is not None:
+            self._announcer.reconcile_address(address)
+
+    def report_status(self, kind: str, text: str) -> None:
+        if self.on_status is None:
+            log.warning("%s", text)
+            return
+        log.info("%s", text)
+        if self.on_status is not None:
+            try:
+                self.on_status(kind, text)
+            except Exception:  # a broken printer must not take the connection down
+                log.exception("status listener failed")
+
     async def stop(self) -> None:
+        follower, self._follower = self._follower, None
+        if follower is not None:
+            await follower.stop()
         self._announcer.cancel_timers()
         await self._connection.close()
         self._end_stream()
@@ -137,10 +181,11 @@ class BluezBackend(EventStream):
         return {k: a.info for k, a in self._announcer.announced.items()}
 
     # -- public: commands ------------------------------------------------------------------------------
-    async def execute(self, command: NegotiationCommand, *, apply: bool = False) -> CommandResult:
+    async def execute(self, command: NegotiationCommand, *, apply: bool = False, dry_run: bool = False) -> CommandResult:
         """Carry out a negotiation command. On a live bus a change happens only with ``apply=True``;
-        without it the result says what would happen (``done=False``, ``error=None``)."""
-        return await self._commands.execute(command, apply or not self.live)
+        without it (or with ``dry_run``, on any bus) the result says what would happen (``done=False``,
+        ``error=None``)."""
+        return await self._commands.execute(command, (apply or not self.live) and not dry_run)
 
     async def connect_profile(self, key: str, profile: str, *, apply: bool = False) -> CommandResult:
         return await self._commands.profile_call(key, profile, True, apply or not self.live)

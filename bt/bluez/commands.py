@@ -9,7 +9,6 @@ On a live system bus nothing changes without ``apply=True``: the result says wha
 from __future__ import annotations
 
 import logging
-import shutil
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -21,9 +20,6 @@ from routesim.bt.bluez.connection import BluezConnection
 from routesim.bt.bluez.constants import (
     A2DP_SINK,
     BLUEZ,
-    CARD_PROFILE_A2DP,
-    CARD_PROFILE_HFP,
-    CARD_PROFILE_OFF,
     DEVICE,
     FAKE_PIPEWIRE,
     FAKE_PIPEWIRE_IFACE,
@@ -36,7 +32,8 @@ from routesim.bt.bluez.constants import (
 from routesim.bt.bluez.device_identity import display_name
 from routesim.bt.bluez.errors import CALL_ERRORS, BluezError, one_line
 from routesim.bt.bluez.object_tree import ObjectTree
-from routesim.bt.bluez.pipewire import CardTable, run_pactl
+from routesim.bt.bluez.audio_server import Card, PactlCards, plan_switch, stand_in_card
+from routesim.bt.bluez.pipewire import CardTable
 
 log = logging.getLogger("routesim.bt.bluez")
 
@@ -53,6 +50,8 @@ class CommandResult:
     description: str
     error: str | None = None
     undo: NegotiationCommand | None = None
+    refused: bool = False  # a profile switch that did not happen and will not: the caller rolls back
+
 
     def __str__(self) -> str:
         return self.description if self.error is None else f"{self.description}: {self.error}"
@@ -171,61 +170,77 @@ class Commands:
     def previous_alias(self, key: str) -> str | None:
         return self._old_alias.get(key.upper())
 
-    # -- profile switch (PipeWire card profile) ----------------------------------------------------------
+    # -- profile switch (PipeWire card profile), with care (audio_server.plan_switch) ------------------------
     async def _switch_profile(self, command: SwitchProfile, act: bool) -> CommandResult:
         address = command.key.upper()
         card = card_name(address)
-        base = {"a2dp": CARD_PROFILE_A2DP, "hfp": CARD_PROFILE_HFP, "none": CARD_PROFILE_OFF}.get(command.profile)
-        if base is None:
-            return CommandResult(command, False, f"switch {address}", error=f"unknown profile {command.profile!r}")
-        profile = base
-        if command.codec and command.profile != "none":
-            profile = f"{base}-{command.codec.replace('-', '_')}"
-        what = f"switch {address} to {command.profile}{' (' + command.codec + ')' if command.codec else ''}: PipeWire card {card} profile {profile}"
-        carrier = await self._profile_carrier(card)
+        what = (f"switch {address} to {command.profile}{' (' + command.codec + ')' if command.codec else ''}: "
+                f"PipeWire card {card}")
+        carrier, current = await self._card(address, card)
         if carrier is None:
             return CommandResult(
-                command, False, what,
+                command, False, what, refused=command.profile != "none",
                 error=(
                     "nothing can carry this out: audio profiles (A2DP vs HFP) are PipeWire's job, not BlueZ's "
                     f"(BlueZ has no HFP transport), and no PipeWire card {card} was found "
                     "(pactl missing, PipeWire not running, or the device is not connected)"
                 ),
             )
+        plan = plan_switch(current, command.profile, command.codec)
+        if plan.action == "already":
+            return CommandResult(command, False, f"{what}: nothing to request, {plan.reason}")
+        if plan.action == "refuse":
+            return CommandResult(command, False, what, error=f"not requested: {plan.reason}",
+                                 refused=command.profile != "none")
+        what = f"{what} profile {plan.profile}"
         if not act:
             return CommandResult(command, False, _would(f"{what} via {carrier}"))
-        prev = self.cards.names.get(address)
+        prev = current.active if current else None
         undo = SwitchProfile(command.key, card_profile_to_profile(prev) or "a2dp") if prev else None  # type: ignore[arg-type]
         try:
             if carrier == "fake-pipewire":
                 await self.connection.call(
-                    FAKE_PIPEWIRE, FAKE_PIPEWIRE_PATH, FAKE_PIPEWIRE_IFACE, "SetCardProfile", "ss", [card, profile]
+                    FAKE_PIPEWIRE, FAKE_PIPEWIRE_PATH, FAKE_PIPEWIRE_IFACE, "SetCardProfile", "ss", [card, plan.profile]
                 )
             else:
-                await self._pactl("set-card-profile", card, profile)
-                # real PipeWire tells BlueZ clients nothing: note the new profile ourselves
-                self.cards.note(card, profile, command.codec or "")
+                await self._pactl_cards().set_profile(card, plan.profile or "")
+                # until the follower reports it, note the new profile ourselves
+                self.cards.note(card, plan.profile or "", command.codec or "")
                 self.announcer.reconcile_address(address)
         except CALL_ERRORS as exc:
-            return CommandResult(command, False, what, error=one_line(exc))
+            return CommandResult(command, False, what, error=f"refused by the audio server: {one_line(exc)}",
+                                 refused=True)
         return CommandResult(command, True, what, undo=undo)
 
-    async def _profile_carrier(self, card: str) -> str | None:
-        """Who can switch ``card``: "pactl" if it lists the card, else "fake-pipewire" on a private bus
-        where the fake's stand-in is running, else None."""
-        pactl = self.settings.pactl
-        if pactl and shutil.which(pactl):
+    async def _card(self, address: str, card: str) -> tuple[str | None, Card | None]:
+        """Who can switch ``card`` and what it offers: "pactl" if pactl lists the card, else
+        "fake-pipewire" on a private bus where the fake's stand-in runs, else (None, None)."""
+        follower = getattr(self.settings, "_follower", None)
+        if follower is not None:
+            # the follower keeps the cards current: no pactl run per command (a storm of switches)
+            await follower.ensure_read()
+            found = follower.cards.get(card)
+            if found is not None:
+                return "pactl", found
+        elif PactlCards.available(self.settings.pactl):
             try:
-                out = await self._pactl("list", "cards", "short")
-                if any(line.split("\t")[1:2] == [card] for line in out.splitlines()):
-                    return "pactl"
+                found = await self._pactl_cards().card(card)
+                if found is not None:
+                    return "pactl", found
             except BluezError as exc:
                 log.info("pactl unusable: %s", exc)
         if not self.settings.live and self.connection.pw_owner is not None:
-            return "fake-pipewire"
-        return None
+            found_dev = self.tree.find_device(address)
+            active = self.cards.names.get(address)
+            if found_dev is None or active is None:
+                return "fake-pipewire", None
+            return "fake-pipewire", stand_in_card(address, set(found_dev[1].get("UUIDs", [])), active)
+        return None, None
 
-    async def _pactl(self, *args: str) -> str:
+    def _pactl_cards(self) -> PactlCards:
+        follower = getattr(self.settings, "_follower", None)
+        if follower is not None:
+            return follower
         pactl = self.settings.pactl
         assert pactl
-        return await run_pactl(pactl, *args)
+        return PactlCards(pactl, None)

@@ -7,21 +7,29 @@ snapshot is applied on top of it, never overwritten by it.
 Two things can go away: bluetoothd (``org.bluez`` changes owner: everything it said is void, and the
 new owner's tree is read again) and our own bus connection (the supervisor reconnects with
 exponential backoff and resyncs). The announcer's diffing turns either into only real changes.
+
+bluetoothd leaving the bus does not drop its devices at once: they count as connected for
+``restart_grace`` seconds, so a restart that kept the links (the new bluetoothd finds them up) announces
+nothing [INF]. Each of these happenings is reported once through ``report_status`` (one line in
+``routesim watch``); a bluetoothd that owns the name but does not answer is reported after
+``answer_timeout`` seconds instead of being waited on.
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
 from typing import Any, Callable, Protocol
 
 from dbus_fast import BusType, DBusError, Message, MessageType
 from dbus_fast.aio import MessageBus
 from dbus_fast.errors import AuthError, InvalidAddressError
 
-from routesim.bt.dbus_util import consume_result, disconnect
+from routesim.bt.dbus_util import consume_result, disconnect, disconnected
 from routesim.bt.bluez.announcer import Announcer
 from routesim.bt.bluez.constants import BLUEZ, DBUS, FAKE_PIPEWIRE, FAKE_PIPEWIRE_IFACE, FAKE_PIPEWIRE_PATH, OBJECT_MANAGER, PROPERTIES
-from routesim.bt.bluez.errors import BluezError, NoBus, NoPermission, NotConnected
+from routesim.bt.bluez.errors import BluezError, NoBus, NoPermission, NotAnswering, NotConnected
 from routesim.bt.bluez.object_tree import ObjectTree
 from routesim.bt.bluez.pipewire import CardTable
 
@@ -38,6 +46,10 @@ class Settings(Protocol):
     clock: Any
     backoff: tuple[float, float]
     call_timeout: float
+    answer_timeout: float
+    restart_grace: float
+
+    def report_status(self, kind: str, text: str) -> None: ...
 
 
 class BluezConnection:
@@ -52,6 +64,10 @@ class BluezConnection:
         self._pending: dict[int, Callable[[Message], None]] = {}  # reply serial -> in-order handler
         self._supervisor: asyncio.Task[None] | None = None
         self._stopping = False
+        self._left_at: float | None = None  # when bluetoothd left, until it is back
+        self._left_reported = False
+        self._grace_timer: Any = None
+        self._retry: asyncio.Task[None] | None = None
         self.reconnects = 0
         self.resyncs = 0
 
@@ -59,7 +75,7 @@ class BluezConnection:
     async def open(self) -> None:
         """Connect, subscribe, read the tree."""
         self._stopping = False
-        await self._connect_and_sync()
+        await self._connect_and_sync(initial=True)
 
     def supervise(self) -> None:
         """From now on, reconnect (and resync) whenever the connection drops."""
@@ -67,6 +83,10 @@ class BluezConnection:
 
     async def close(self) -> None:
         self._stopping = True
+        self._cancel_grace()
+        if self._retry is not None:
+            self._retry.cancel()
+            self._retry = None
         if self._supervisor is not None:
             self._supervisor.cancel()
             try:
@@ -77,7 +97,7 @@ class BluezConnection:
         bus, self.bus = self.bus, None
         await disconnect(bus)
 
-    async def _connect_and_sync(self) -> None:
+    async def _connect_and_sync(self, initial: bool = False) -> None:
         address = self.settings.bus_address
         try:
             bus = MessageBus(bus_address=address, bus_type=BusType.SYSTEM)
@@ -93,9 +113,23 @@ class BluezConnection:
             raise NoPermission(f"the system bus at {address} refused authentication: {exc}") from None
         except (asyncio.TimeoutError, OSError) as exc:
             raise NoBus(f"cannot connect to D-Bus at {address}: {exc}") from None
+        sock = getattr(bus, "_sock", None)
+        if isinstance(sock, socket.socket):
+            # dbus-fast treats EAGAIN on send as fatal: room for a burst of our own calls (profile switches)
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
         self.bus = bus
+        disconnected(bus)  # from now on, a connection that dies leaves no unretrieved future behind
         self._pending.clear()
         bus.add_message_handler(self._handle)
+        try:
+            await self._subscribe_and_sync(bus, initial)
+        except BaseException:
+            if self.bus is bus and not initial:
+                bus.disconnect()  # a half-made connection: the supervisor makes a new one
+            raise
+
+    async def _subscribe_and_sync(self, bus: MessageBus, initial: bool) -> None:
         rules = [
             f"type='signal',sender='{DBUS}',interface='{DBUS}',member='NameOwnerChanged',arg0='{BLUEZ}'",
             f"type='signal',sender='{BLUEZ}',interface='{OBJECT_MANAGER}',path='/'",
@@ -111,7 +145,12 @@ class BluezConnection:
                 await self.call(DBUS, DBUS_PATH, DBUS, "AddMatch", "s", [rule])
         except DBusError as exc:
             raise NoPermission(f"the bus refused a signal subscription ({exc.type}: {exc.text})") from None
-        await self._resync()
+        try:
+            await self._resync()
+        except NotAnswering as exc:
+            if initial:
+                raise
+            self._not_answering(exc)
 
     async def _supervise(self) -> None:
         """Wait for the bus connection to drop; reconnect with exponential backoff and resync."""
@@ -121,24 +160,35 @@ class BluezConnection:
                 return
             try:
                 # shield: cancelling the supervisor must not cancel dbus-fast's own disconnect future
-                await asyncio.shield(bus.wait_for_disconnect())
+                await asyncio.shield(disconnected(bus))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 log.info("bus connection lost: %s", exc)
             if self._stopping:
                 return
-            log.warning("lost the D-Bus connection to %s; reconnecting", self.settings.bus_address)
+            address = self.settings.bus_address
+            clock = self.settings.clock
+            lost_at = clock.now()
+            log.info("lost the D-Bus connection to %s; reconnecting", address)
             delay, cap = self.settings.backoff
+            said = False  # a blip is one line when it is over; an outage longer than the grace says so then too
             while not self._stopping:
-                await self.settings.clock.sleep(delay)
+                await clock.sleep(delay)
                 try:
                     await self._connect_and_sync()
                     self.reconnects += 1
-                    log.warning("reconnected to %s", self.settings.bus_address)
+                    away = clock.now() - lost_at
+                    self.settings.report_status(
+                        "bus-back", f"reconnected to {address} after {_span(away)}" if said
+                        else f"the D-Bus connection to {address} dropped; reconnected after {_span(away)}")
                     break
                 except BluezError as exc:
                     log.info("reconnect failed: %s", exc)
+                    if not said and clock.now() - lost_at >= self.settings.restart_grace:
+                        said = True
+                        self.settings.report_status(
+                            "bus-lost", f"lost the D-Bus connection to {address}; reconnecting ({exc})")
                     delay = min(cap, delay * 2)
 
     # -- calls ----------------------------------------------------------------------------------------
@@ -148,10 +198,40 @@ class BluezConnection:
         if bus is None or not bus.connected:
             raise NotConnected(f"not connected to D-Bus at {self.settings.bus_address}")
         msg = Message(destination=dest, path=path, interface=iface, member=member, signature=signature, body=body)
-        reply = await asyncio.wait_for(bus.call(msg), self.settings.call_timeout)
+        # Not bus.call(): dbus-fast drops the future of the send inside it, and when that write fails
+        # (EAGAIN in a burst, a connection going away) asyncio logs "Future exception was never retrieved".
+        reply_fut: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+
+        def on_reply(reply: Message) -> None:
+            if not reply_fut.done():
+                reply_fut.set_result(reply)
+
+        self._send_ordered(msg, on_reply)
+        gone = asyncio.ensure_future(asyncio.shield(disconnected(bus)))
+        gone.add_done_callback(consume_result)
+        try:
+            await asyncio.wait([reply_fut, gone], timeout=self.settings.call_timeout,
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gone.cancel()
+        if not reply_fut.done():
+            self._pending.pop(msg.serial, None)
+            reply_fut.cancel()
+            if bus.connected:
+                raise asyncio.TimeoutError()
+            raise NotConnected(f"lost the D-Bus connection to {self.settings.bus_address}")
+        reply = reply_fut.result()
         if reply.message_type is MessageType.ERROR:
             raise DBusError(reply.error_name or "org.freedesktop.DBus.Error.Failed", reply.body[0] if reply.body else "")
         return reply
+
+    async def owner_pid(self, name: str) -> int | None:
+        """The process id behind a bus name (for messages that name who holds something)."""
+        try:
+            reply = await self.call(DBUS, DBUS_PATH, DBUS, "GetConnectionUnixProcessID", "s", [name])
+        except (DBusError, BluezError, asyncio.TimeoutError):
+            return None
+        return reply.body[0] if reply.body and isinstance(reply.body[0], int) else None
 
     async def _name_owner(self, name: str) -> str | None:
         try:
@@ -163,10 +243,15 @@ class BluezConnection:
     def _send_ordered(self, msg: Message, callback: Callable[[Message], None]) -> None:
         """Send a call whose reply is handled inside the message handler, in wire order with signals."""
         bus = self.bus
-        assert bus is not None
+        if bus is None or not bus.connected:
+            return  # the connection is going: the supervisor resyncs on the next one
         msg.serial = bus.next_serial()
         self._pending[msg.serial] = callback
-        bus.send(msg).add_done_callback(consume_result)
+        try:
+            bus.send(msg).add_done_callback(consume_result)
+        except (OSError, EOFError) as exc:
+            self._pending.pop(msg.serial, None)
+            log.info("send failed: %s", exc)
 
     # -- resync -----------------------------------------------------------------------------------------
     async def _resync(self) -> None:
@@ -187,6 +272,9 @@ class BluezConnection:
             if reply.message_type is MessageType.METHOD_RETURN and reply.signature == "a{oa{sa{sv}}}":
                 if reply.sender == self.owner and self.tree.replace(reply.body[0]):
                     self.announcer.reconcile_all()
+            elif reply.error_name in ("org.freedesktop.DBus.Error.ServiceUnknown",
+                                      "org.freedesktop.DBus.Error.NameHasNoOwner"):
+                log.info("bluetoothd left before it answered GetManagedObjects")  # NameOwnerChanged tells the rest
             else:
                 log.warning("GetManagedObjects failed: %s", reply.body[0] if reply.body else reply.error_name)
             finish()
@@ -199,6 +287,8 @@ class BluezConnection:
             if owner is None:
                 finish()
                 return
+            if self._left_at is not None:
+                self._owner_back()
             self._send_ordered(
                 Message(destination=BLUEZ, path="/", interface=OBJECT_MANAGER, member="GetManagedObjects"), on_objects
             )
@@ -209,33 +299,96 @@ class BluezConnection:
         )
         bus = self.bus
         assert bus is not None
-        inner = bus.wait_for_disconnect()
-        if isinstance(inner, asyncio.Future):
-            inner.add_done_callback(consume_result)  # dbus-fast's own future: retrieve its EOFError too
-        gone = asyncio.ensure_future(asyncio.shield(inner))
+        gone = asyncio.ensure_future(asyncio.shield(disconnected(bus)))
         gone.add_done_callback(consume_result)
+        timeout = self.settings.answer_timeout
         try:
-            await asyncio.wait([done, gone], timeout=self.settings.call_timeout, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait([done, gone], timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         finally:
             gone.cancel()
         if not done.done():
-            done.cancel()
+            done.cancel()  # a late answer is still applied when it comes (its handler stays registered)
             if bus.connected:
-                log.warning("reading the BlueZ object tree timed out")
-            else:
-                raise NotConnected(f"lost the D-Bus connection to {self.settings.bus_address} while reading BlueZ")
+                owner = self.owner or "?"
+                pid = await self.owner_pid(owner) if self.owner else None
+                raise NotAnswering(
+                    f"bluetoothd does not answer: {BLUEZ} is owned by {owner}{f' (pid {pid})' if pid else ''} on "
+                    f"{self.settings.bus_address}, but GetManagedObjects got no reply within {timeout:g} s")
+            raise NotConnected(f"lost the D-Bus connection to {self.settings.bus_address} while reading BlueZ")
 
     async def _resync_safely(self) -> None:
         try:
             await self._resync()
+        except NotAnswering as exc:
+            self._not_answering(exc)
+        except (NotConnected, OSError, EOFError) as exc:
+            log.info("resync failed: %s", exc)  # the connection is going: the supervisor takes over
         except Exception as exc:
             log.warning("resync failed: %s", exc)
 
+    def _not_answering(self, exc: NotAnswering) -> None:
+        """Say so once, then keep asking (with backoff) until it answers or the owner changes."""
+        self.settings.report_status("bluetoothd-silent", str(exc))
+        if self._retry is None or self._retry.done():
+            self._retry = asyncio.ensure_future(self._retry_resync(self.owner))
+
+    async def _retry_resync(self, owner: str | None) -> None:
+        delay, cap = self.settings.backoff
+        while not self._stopping and self.owner == owner and owner is not None:
+            await self.settings.clock.sleep(max(delay, 0.5))
+            if self.owner != owner or self._stopping:
+                return
+            try:
+                await self._resync()
+                self.settings.report_status("bluetoothd-answers", "bluetoothd answers again")
+                return
+            except NotAnswering:
+                delay = min(cap, delay * 2)
+            except Exception as exc:
+                log.info("resync failed: %s", exc)
+                return
+
+    # -- bluetoothd leaving and coming back ------------------------------------------------------------
+    def _bluetoothd_left(self) -> None:
+        """Its devices stay announced for ``restart_grace``: a restart that kept the links says nothing."""
+        self._left_at = self.settings.clock.now()
+        self._left_reported = False
+        self._cancel_grace()
+        grace = self.settings.restart_grace
+        if grace <= 0:
+            self._grace_over()
+        else:
+            self._grace_timer = self.settings.clock.call_later(grace, self._grace_over)
+
+    def _grace_over(self) -> None:
+        self._grace_timer = None
+        if self.owner is None and self._left_at is not None and not self._left_reported:
+            self._left_reported = True
+            self.settings.report_status("bluetoothd-gone", "bluetoothd left the bus; its devices count as disconnected")
+            self.announcer.reconcile_all()
+
+    def _owner_back(self) -> None:
+        self._cancel_grace()
+        away = self.settings.clock.now() - (self._left_at or 0.0)
+        if self._left_reported:
+            self.settings.report_status("bluetoothd-back", f"bluetoothd is back on the bus (away {_span(away)})")
+        else:
+            self.settings.report_status("bluetoothd-restarted", f"bluetoothd restarted (away {_span(away)})")
+        self._left_at = None
+        self._left_reported = False
+
+    def _cancel_grace(self) -> None:
+        if self._grace_timer is not None:
+            self._grace_timer.cancel()
+            self._grace_timer = None
+
     async def _read_cards(self) -> None:
         try:
-            reply = await self.call(FAKE_PIPEWIRE, FAKE_PIPEWIRE_PATH, FAKE_PIPEWIRE_IFACE, "ListCards", "", [])
-        except DBusError as exc:
-            log.warning("fake PipeWire ListCards failed: %s", exc)
+            reply = await asyncio.wait_for(
+                self.call(FAKE_PIPEWIRE, FAKE_PIPEWIRE_PATH, FAKE_PIPEWIRE_IFACE, "ListCards", "", []),
+                min(0.5, self.settings.answer_timeout))
+        except (DBusError, asyncio.TimeoutError) as exc:
+            log.info("fake PipeWire ListCards failed: %s", exc)
             return
         if reply.signature != "a(sss)":
             return
@@ -247,20 +400,27 @@ class BluezConnection:
         if new == self.owner:
             return
         if self.owner is not None:
-            log.warning("bluetoothd left the bus; dropping its devices")
+            log.info("bluetoothd left the bus")
         self._set_owner(None)  # everything the old owner said is void
         if new is not None:
-            log.warning("bluetoothd is back on the bus; resyncing")
+            log.info("bluetoothd is on the bus again; resyncing")
             self.owner = new
-            asyncio.ensure_future(self._resync_safely())
+            if self._left_at is not None:
+                self._owner_back()  # said before the changes its objects bring
+            task = asyncio.ensure_future(self._resync_safely())
+            task.add_done_callback(consume_result)
 
     def _set_owner(self, owner: str | None) -> None:
         if owner != self.owner or owner is None:
+            was = self.owner
             self.owner = owner
             if owner is None:
                 self.tree.clear()
                 self.cards.clear()
-                self.announcer.reconcile_all()
+                if was is not None:
+                    self._bluetoothd_left()
+                elif self._left_at is None:
+                    self.announcer.reconcile_all()
 
     # -- message handling (synchronous, in wire order) --------------------------------------------------
     def _handle(self, msg: Message) -> None:
@@ -313,3 +473,7 @@ class BluezConnection:
                 log.warning("PropertiesChanged with signature %r on %s ignored", msg.signature, msg.path)
             elif self.tree.change_properties(path, *msg.body):
                 self.announcer.reconcile_path(path)
+
+
+def _span(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"

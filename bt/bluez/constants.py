@@ -56,7 +56,9 @@ CARD_PROFILE_OFF = "off"
 
 
 def card_profile_to_profile(name: str) -> str | None:
-    """PipeWire card profile (``a2dp-sink-aac``, ``headset-head-unit-msbc``, ``off``…) → a2dp/hfp/none."""
+    """PipeWire card profile (``a2dp-sink-aac``, ``headset-head-unit-msbc``, ``off``…) → a2dp/hfp/none.
+    PulseAudio's names (``a2dp_sink``, ``handsfree_head_unit``) count too."""
+    name = name.replace("_", "-")
     if name.startswith("a2dp-"):
         return "a2dp"
     if name.startswith("headset-head-unit") or name.startswith("handsfree-head-unit"):

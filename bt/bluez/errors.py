@@ -30,6 +30,10 @@ class NotConnected(BluezError):
     pass
 
 
+class NotAnswering(BluezError):
+    """Someone owns org.bluez but does not answer (a hung or stopped bluetoothd)."""
+
+
 # What a failed D-Bus call can raise; commands turn these into a CommandResult error, not an exception.
 CALL_ERRORS = (DBusError, BluezError, asyncio.TimeoutError)
 

@@ -7,6 +7,8 @@ its own successful ``pactl set-card-profile`` on a live one.
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 
 from routesim.bt.bluez.constants import card_profile_to_profile
 from routesim.bt.bluez.errors import BluezError
@@ -55,11 +57,22 @@ async def run_pactl(pactl: str, *args: str) -> str:
     """``pactl args…``'s output; :class:`BluezError` with a one-line reason if it fails or hangs."""
     try:
         proc = await asyncio.create_subprocess_exec(
-            pactl, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+            pactl, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            stdin=asyncio.subprocess.DEVNULL,
         )
-        out, err = await asyncio.wait_for(proc.communicate(), 10)
-    except (OSError, asyncio.TimeoutError) as exc:
+    except OSError as exc:
         raise BluezError(f"pactl {' '.join(args)} failed: {exc}") from None
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), 10)
+    except (asyncio.TimeoutError, asyncio.CancelledError) as exc:
+        if proc.returncode is None:
+            try:
+                os.kill(proc.pid, signal.SIGKILL)  # by pid: see audio_server.signal_child
+            except ProcessLookupError:
+                pass
+        if isinstance(exc, asyncio.CancelledError):
+            raise
+        raise BluezError(f"pactl {' '.join(args)} timed out") from None
     if proc.returncode != 0:
         raise BluezError(f"pactl {' '.join(args)}: {err.decode(errors='replace').strip() or proc.returncode}")
     return out.decode(errors="replace")

@@ -32,6 +32,7 @@ from routesim.bt.bluez.constants import (
 
 from routesim.bt.fake_bluez.device import FakeDevice
 from routesim.bt.fake_bluez.interfaces import WRITABLE, introspect
+from routesim.bt.fake_bluez.monitors import MONITOR_MANAGER
 
 log = logging.getLogger("routesim.bt.fake_bluez")
 
@@ -78,6 +79,8 @@ class BluezMethods:
             return handled
         if iface == ADAPTER and path == self.adapter_path:
             return self._adapter_call(msg, member)
+        if iface == MONITOR_MANAGER and path == self.adapter_path and MONITOR_MANAGER in node:
+            return self._monitor_call(msg, member)
         dev = self._device_at(path)
         if iface == DEVICE and dev is not None and DEVICE in node:
             return self._device_call(msg, dev, member)

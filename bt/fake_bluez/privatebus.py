@@ -15,7 +15,10 @@ import stat
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
+
+from routesim.bt.fake_bluez.lifeline import Watchdog, die_with_parent
 
 MARKER = "routesim-private-bus"
 SOCKET = "system_bus_socket"
@@ -101,12 +104,15 @@ class PrivateBus:
     starts a new one on the same socket path (every client connection drops, as when the system bus
     restarts)."""
 
-    def __init__(self, directory: str | os.PathLike[str] | None = None, daemon: str | None = None):
+    def __init__(self, directory: str | os.PathLike[str] | None = None, daemon: str | None = None,
+                 watchdog: bool = False):
         self._own_dir = directory is None
         self.directory = Path(directory) if directory is not None else None
         self.daemon = daemon or shutil.which("dbus-daemon") or "/usr/bin/dbus-daemon"
         self.process: subprocess.Popen[bytes] | None = None
         self.address: str | None = None
+        self.watchdog = watchdog  # also clean up after a kill -9 of this process (bt.fake_bluez.lifeline)
+        self._watchdog: Any = None
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def start(self) -> str:
@@ -126,6 +132,7 @@ class PrivateBus:
             stderr=subprocess.DEVNULL,
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # a Ctrl-C in the terminal reaches us, not the daemon
+            preexec_fn=die_with_parent,  # and it dies with us, even on kill -9
         )
         assert self.process.stdout is not None
         line = self.process.stdout.readline().decode("ascii", "replace").strip()
@@ -137,6 +144,8 @@ class PrivateBus:
         # guid changes on restart and the marker must stay valid).
         self.address = f"unix:path={socket_path}"
         (self.directory / MARKER).write_text(self.address, encoding="utf-8")
+        if self.watchdog and self._watchdog is None and self._own_dir:
+            self._watchdog = Watchdog(self.directory, self.process.pid)
         _created.add(self.address)
         return self.address
 
@@ -162,6 +171,9 @@ class PrivateBus:
             (self.directory / MARKER).unlink(missing_ok=True)
             if self._own_dir:
                 shutil.rmtree(self.directory, ignore_errors=True)
+        if self._watchdog is not None:
+            self._watchdog.close()
+            self._watchdog = None
 
     def restart(self) -> str:
         """Kill and restart the daemon on the same socket: all connections drop."""

@@ -32,12 +32,13 @@ from routesim.bt.fake_bluez.controls import ScriptedControls
 from routesim.bt.fake_bluez.device import FakeDevice
 from routesim.bt.fake_bluez.interfaces import Tree
 from routesim.bt.fake_bluez.media import AudioServerHost
+from routesim.bt.fake_bluez.monitors import AdvertMonitors
 from routesim.bt.fake_bluez.pipewire import PipeWireStandIn
 from routesim.bt.fake_bluez.privatebus import require_private_bus
 from routesim.bt.fake_bluez.tree import copy_tree, desired_tree, tree_changes
 
 
-class FakeBluez(ScriptedControls, BluezMethods, AudioServerHost, PipeWireStandIn):
+class FakeBluez(ScriptedControls, BluezMethods, AudioServerHost, PipeWireStandIn, AdvertMonitors):
     """The fake bluetoothd. ``await start()`` on a private bus address, drive it with the methods below,
     ``await stop()``. Every driver method takes effect on the bus before it returns; once an audio server
     has registered (:mod:`.media`), what it does with the links (configure, acquire, the HFP exchange)

@@ -27,6 +27,7 @@ from routesim.bt.bluez.constants import (
 from routesim.bt.fake_bluez.a2dp import codec_byte as a2dp_codec_byte, sink_capabilities
 from routesim.bt.fake_bluez.device import FakeDevice, codec_config
 from routesim.bt.fake_bluez.interfaces import AGENT_MANAGER, MEDIA, PROFILE_MANAGER, Tree
+from routesim.bt.fake_bluez.monitors import MONITOR_MANAGER, manager_properties
 
 
 
@@ -122,6 +123,8 @@ def desired_tree(fake: FakeState) -> Tree:
         "/org/bluez": {AGENT_MANAGER: {}, PROFILE_MANAGER: {}},
         fake.adapter_path: {ADAPTER: adapter_properties(fake), MEDIA: {}},
     }
+    if getattr(fake, "monitor_support", False):  # passive scanning (bt.fake_bluez.monitors)
+        tree[fake.adapter_path][MONITOR_MANAGER] = manager_properties()
     for dev in fake.devices.values():
         ifaces: dict[str, Props] = {DEVICE: device_properties(dev, fake.adapter_path)}
         if dev.connected and dev.hfp_up and dev.battery is not None:

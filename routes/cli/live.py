@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 from routesim.events import AccessoryEvent
 from routesim.clock import WallClock
+from routesim.routes.live.lifecycle import cleaning_up
 from routesim.routes.live.rig import SessionFeed, format_event, watch
 
 
@@ -46,8 +47,16 @@ def add_live_commands(subparsers: Any) -> None:
                        help="on a live bus, carry out the A2DP/HFP profile switches the route policy asks for "
                             "(without it they are printed as 'would switch')")
     watch.add_argument("--adverts", action="store_true",
-                       help="also scan Apple proximity adverts (bleak) for battery and in-ear state of the "
-                            "connected AirPods/Beats: both buds out moves the route, as on a phone")
+                       help="also read Apple proximity adverts (bleak) for battery and in-ear state of the "
+                            "connected AirPods/Beats: both buds out moves the route, as on a phone. Listens "
+                            "passively (BlueZ's AdvertisementMonitorManager1); see --active-scan")
+    watch.add_argument("--active-scan", action="store_true",
+                       help="with --adverts: start LE discovery (SetDiscoveryFilter/StartDiscovery) instead of "
+                            "passive monitoring; this changes the adapter's state while it runs (stopped at exit, "
+                            "also on Ctrl-C/SIGTERM)")
+    watch.add_argument("--format", choices=("text", "jsonl"), default="text",
+                       help="text (default), or jsonl for machines: one JSON object per line with a UTC "
+                            "timestamp, the line's kind and, for accessory events, their fields")
     watch.add_argument("--call-at", type=float, metavar="SECONDS",
                        help="the app starts an outgoing CallKit call this many seconds after the watch starts "
                             "(the call moves a headset to HFP; see `routesim run fixtures/scenarios/calls`)")
@@ -75,6 +84,31 @@ def add_live_commands(subparsers: Any) -> None:
                       help="also run the real audio stack (PipeWire, WirePlumber, pipewire-pulse) on the fake, with "
                            "directories of its own; prints the PULSE_SERVER line for pactl in other shells")
     fake.set_defaults(func=cmd_fake_bluez)
+    ctl_sub = fake.add_subparsers(dest="fake_action", metavar="ctl")
+    ctl = ctl_sub.add_parser(
+        "ctl", help="drive a running fake-bluez from another shell (the D-Bus interface io.routesim.FakeBluez1)",
+        description="Drive the fake-bluez running on $DBUS_SYSTEM_BUS_ADDRESS (or --bus): add and remove devices, "
+                    "connect, disconnect, rename, ears, battery, lid, a profile switch made by the audio server, "
+                    "restart bluetoothd on the same bus. busctl works too: busctl --address=$DBUS_SYSTEM_BUS_ADDRESS "
+                    "call io.routesim.FakeBluez /io/routesim/FakeBluez io.routesim.FakeBluez1 Connect s AA:BB:CC:DD:EE:01",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="actions:\n"
+               "  list                                   devices, one per line\n"
+               "  add MODEL [ADDRESS] [NAME]             a catalog model (address: next free AA:BB:CC:DD:EE:NN)\n"
+               "  remove ADDRESS\n"
+               "  connect ADDRESS | disconnect ADDRESS\n"
+               "  rename ADDRESS NAME                    the accessory's own name (\"\" forgets it)\n"
+               "  ears ADDRESS in|out in|out             left, right (proximity adverts)\n"
+               "  battery ADDRESS LEFT [RIGHT [CASE]]    percent; -1 = unknown\n"
+               "  lid ADDRESS open|closed\n"
+               "  profile ADDRESS a2dp|hfp               as if the audio server switched the card itself\n"
+               "  restart [SECONDS] [--keep-connections] bluetoothd goes away for SECONDS and comes back\n")
+    ctl.add_argument("action", choices=("list", "add", "remove", "connect", "disconnect", "rename", "ears", "battery",
+                                        "lid", "profile", "restart"))
+    ctl.add_argument("args", nargs="*")
+    ctl.add_argument("--keep-connections", action="store_true", help="restart: the links stay up")
+    ctl.add_argument("--bus", metavar="ADDRESS", help="the fake's bus (default: $DBUS_SYSTEM_BUS_ADDRESS)")
+    ctl.set_defaults(func=cmd_fake_ctl)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -84,25 +118,10 @@ def _fail(message: str) -> int:
 
 
 def _run(coro: Any) -> int:
-    """Run until done or Ctrl-C (SIGINT/SIGTERM end the main task cleanly)."""
+    """Run until done or SIGINT/SIGTERM (which end it within a second, clean-up included)."""
+    from routesim.routes.cli.unattended import run
 
-    async def main() -> int:
-        task = asyncio.ensure_future(coro)
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            # add_signal_handler is missing on some event loops (Windows) and outside the main thread;
-            # Ctrl-C then arrives as KeyboardInterrupt instead, which _run handles too.
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, task.cancel)
-        try:
-            return await task
-        except asyncio.CancelledError:
-            return 0
-
-    try:
-        return asyncio.run(main())
-    except KeyboardInterrupt:
-        return 130
+    return run(coro)
 
 
 # ---------------------------------------------------------------------------------------------- devices
@@ -185,7 +204,7 @@ def _quirk_note(d: Any, stated: dict[str, str]) -> str | None:
 
 
 # ------------------------------------------------------------------------------------------------ watch
-def _session_hook(args: argparse.Namespace) -> SessionFeed:
+def _session_hook(args: argparse.Namespace, out: Callable[[str], None] = print) -> SessionFeed:
     from routesim.routes.phone.vocabulary import CATEGORIES, MODES, OPTIONS
 
     category = CATEGORIES.resolve(args.category)
@@ -193,7 +212,7 @@ def _session_hook(args: argparse.Namespace) -> SessionFeed:
     raw = args.options if isinstance(args.options, list) else [args.options]
     options = tuple(OPTIONS.resolve(o) for o in filter(None, (p.strip() for a in raw for p in a.split(","))))
     try:
-        return SessionFeed(category, mode, options, getattr(args, "platform", "ios-26.0"),
+        return SessionFeed(category, mode, options, getattr(args, "platform", "ios-26.0"), out=out,
                            call_at=getattr(args, "call_at", None), call_length=getattr(args, "call_length", 10.0),
                            firmware=getattr(args, "firmware_map", None))
     except Exception as exc:  # SessionError for an invalid combination: say it like the app would see it
@@ -208,22 +227,112 @@ def cmd_watch(args: argparse.Namespace, on_event: Callable[[AccessoryEvent], Non
     except FirmwareArgError as exc:
         print(f"routesim watch: {exc}", file=sys.stderr)
         return 2
+
+    from routesim.routes.cli.unattended import LinePrinter, configure_logging, line_buffered
+
+    line_buffered()
+    configure_logging(args.verbose)
+    if getattr(args, "active_scan", False) and not getattr(args, "adverts", False):
+        return _fail("--active-scan goes with --adverts (it starts LE discovery to hear adverts)")
+    printer = LinePrinter(getattr(args, "format", "text"))
     try:
-        hook = on_event or _session_hook(args)
+        hook = on_event or _session_hook(args, printer)
     except ValueError as exc:
         return _fail(str(exc))
-    return _run(watch(args.bus, apply=args.apply, on_event=hook, verbose=args.verbose,
-                      adverts=getattr(args, "adverts", False),
+    return _run(watch(args.bus, apply=args.apply, on_event=hook, out=printer,
+                      adverts=getattr(args, "adverts", False), active_scan=getattr(args, "active_scan", False),
                       header=f"session: category {args.category}, mode {args.mode}, options {' '.join(args.options) or '-'}"))
 
 
 # ------------------------------------------------------------------------------------------- fake-bluez
 def cmd_fake_bluez(args: argparse.Namespace) -> int:
+    from routesim.routes.cli.unattended import configure_logging, line_buffered
+
+    line_buffered()
+    configure_logging(False)
     return _run(fake_bluez(args))
 
 
+def cmd_fake_ctl(args: argparse.Namespace) -> int:
+    import os
+
+    from routesim.bt.fake_bluez import is_private_bus
+    from routesim.bt.fake_bluez.control import call
+
+    address = args.bus or os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
+    if not is_private_bus(address):
+        return _fail(f"fake-bluez ctl: {address or 'no bus'} is not a bus routesim fake-bluez made; export "
+                     "DBUS_SYSTEM_BUS_ADDRESS as fake-bluez printed it (or pass --bus)")
+    try:
+        member, values = _ctl_call(args.action, args.args, args.keep_connections)
+    except ValueError as exc:
+        return _fail(f"fake-bluez ctl {args.action}: {exc}")
+    try:
+        result = asyncio.run(call(address, member, *values))
+    except (RuntimeError, OSError, asyncio.TimeoutError) as exc:
+        return _fail(f"fake-bluez ctl {args.action}: {exc or type(exc).__name__}")
+    if result:
+        print(result)
+    return 0
+
+
+def _ctl_call(action: str, args: list[str], keep: bool) -> tuple[str, list[Any]]:
+    """``ctl ACTION ARGS`` as a control method and its typed arguments; ValueError says what is wrong."""
+    def need(lo: int, hi: int, usage: str) -> None:
+        if not lo <= len(args) <= hi:
+            raise ValueError(f"usage: ctl {action} {usage}")
+
+    def level(text: str) -> int:
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError(f"battery level {text!r} is not a whole number (0-100, -1 = unknown)") from None
+
+    simple = {"connect": "Connect", "disconnect": "Disconnect", "remove": "Remove"}
+    if action == "list":
+        need(0, 0, "")
+        return "List", []
+    if action in simple:
+        need(1, 1, "ADDRESS")
+        return simple[action], [args[0]]
+    if action == "add":
+        need(1, 3, "MODEL [ADDRESS] [NAME]")
+        return "Add", [args[0], args[1] if len(args) > 1 else "", args[2] if len(args) > 2 else ""]
+    if action == "rename":
+        need(2, 2, "ADDRESS NAME")
+        return "Rename", args
+    if action == "ears":
+        need(3, 3, "ADDRESS in|out in|out")
+        return "Ears", args
+    if action == "battery":
+        need(2, 4, "ADDRESS LEFT [RIGHT [CASE]]")
+        levels = [level(a) for a in args[1:]] + [-1] * (4 - len(args))
+        if len(args) == 2:
+            levels[1] = levels[0]  # one level: both buds
+        return "Battery", [args[0], *levels]
+    if action == "lid":
+        need(2, 2, "ADDRESS open|closed")
+        if args[1] not in ("open", "closed"):
+            raise ValueError(f"lid {args[1]!r}: use open or closed")
+        return "Lid", [args[0], args[1] == "open"]
+    if action == "profile":
+        need(2, 2, "ADDRESS a2dp|hfp")
+        return "Profile", args
+    if action == "restart":
+        need(0, 1, "[SECONDS] [--keep-connections]")
+        try:
+            seconds = float(args[0]) if args else 0.0
+        except ValueError:
+            raise ValueError(f"{args[0]!r} is not a number of seconds") from None
+        return "Restart", [seconds, keep]
+    raise ValueError(f"unknown action {action!r}")
+
+
 async def fake_bluez(args: argparse.Namespace) -> int:
-    from routesim.bt.fake_bluez import APPLE, FakeBluez, PrivateBus, PrivateBusError, accessory_from_model, proximity_pairing
+    import os
+
+    from routesim.bt.fake_bluez import FakeBluez, PrivateBus, PrivateBusError
+    from routesim.bt.fake_bluez.control import FakeControl
     from routesim.profiles.catalog import default_catalog
 
     catalog = default_catalog()
@@ -233,16 +342,18 @@ async def fake_bluez(args: argparse.Namespace) -> int:
         chosen = [catalog.get(m) for m in models]
     except Exception as exc:
         return _fail(str(exc))
-    bus = PrivateBus()
+    bus = PrivateBus(watchdog=True)  # its dbus-daemon and directory go with us, even on kill -9
     try:
         address = bus.start()
     except (PrivateBusError, OSError) as exc:
         return _fail(str(exc))
     fake = FakeBluez(address, clock=WallClock())
+    control = FakeControl(fake, catalog)
     watcher: asyncio.Task[Any] | None = None
     stack: Any = None
     try:
         await fake.start()
+        await control.start()
         if getattr(args, "pipewire", False):
             stack = await _start_audio_stack(fake, address)
             if stack is None:
@@ -251,9 +362,7 @@ async def fake_bluez(args: argparse.Namespace) -> int:
         for n, model in enumerate(chosen):
             addr = f"AA:BB:CC:DD:EE:{n + 1:02X}"
             name = names[n] if n < len(names) else f"Kim\u2019s {model.name}"
-            fake.add_device(accessory_from_model(model, addr, name=name, battery=80), connected=args.connected)
-            if model.product_id is not None and model.vendor_id == APPLE:
-                fake.add_advert(f"5E:00:00:00:00:{n + 1:02X}", {APPLE: proximity_pairing(model.product_id, left=80, right=80, case=60)})
+            control.add(model.id, addr, name, connected=args.connected)
             addresses.append((addr, name, model.id))
         print(f"export DBUS_SYSTEM_BUS_ADDRESS={address}", flush=True)
         if stack is not None:
@@ -261,7 +370,8 @@ async def fake_bluez(args: argparse.Namespace) -> int:
                   flush=True)
         for addr, name, mid in addresses:
             print(f"# {addr}  {name!r}  ({mid})", flush=True)
-        print("# in another shell, set that variable and run routesim devices / routesim watch; Ctrl-C stops", flush=True)
+        print(f"# pid {os.getpid()}; in another shell, set that variable and run routesim devices / routesim watch; "
+              "routesim fake-bluez ctl drives the fake; Ctrl-C stops", flush=True)
         if args.watch:
             watcher = asyncio.ensure_future(watch(address, out=lambda s: print("  " + s, flush=True)))
         if args.demo:
@@ -269,12 +379,14 @@ async def fake_bluez(args: argparse.Namespace) -> int:
         else:
             await asyncio.Event().wait()
     finally:
+        cleaning_up()
         if watcher is not None:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await watcher
         if stack is not None:
             await asyncio.to_thread(stack.stop)
+        await control.stop()
         await fake.stop()
         bus.close()
     return 0

@@ -1,6 +1,7 @@
 """``routesim scan``: print every Apple proximity advert heard, decoded, whatever the device is called.
 
-Read-only: it only listens (bleak starts LE discovery on the adapter while it runs and stops it after).
+Read-only: it listens passively (BlueZ's AdvertisementMonitorManager1); ``--active-scan`` starts LE
+discovery instead, which changes the adapter's state, and stops it at exit (also on SIGINT/SIGTERM).
 The model comes from the advert's product id through the catalog, never from a name.
 """
 from __future__ import annotations
@@ -17,7 +18,8 @@ def add_command(sub: Any) -> None:
                     "BlueZ and print one line per advert: address (a rotating random one), RSSI, the model\n"
                     "resolved from the advert's product id, battery left/right/case in 10 % steps ('+' charging,\n"
                     "'--' unknown), in-ear, and the lid when a pod in the case broadcasts. Reads the bus named\n"
-                    "by DBUS_SYSTEM_BUS_ADDRESS (default: the system bus). Read-only. Ctrl-C stops.",
+                    "by DBUS_SYSTEM_BUS_ADDRESS (default: the system bus). Read-only: it listens passively through\n"
+                    "BlueZ's AdvertisementMonitorManager1 unless --active-scan. Ctrl-C stops.",
         epilog="example:\n  routesim scan --seconds 10",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -26,15 +28,22 @@ def add_command(sub: Any) -> None:
                    help="D-Bus address (default: $DBUS_SYSTEM_BUS_ADDRESS or the system bus)")
     p.add_argument("--every", action="store_true",
                    help="print every report bleak delivers (default: a line when an address's payload changes)")
+    p.add_argument("--active-scan", action="store_true",
+                   help="start LE discovery (SetDiscoveryFilter/StartDiscovery) instead of listening passively; "
+                        "it changes the adapter's state while it runs and is stopped at exit, also on a signal")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from routesim.routes.cli.live import _run
+    from routesim.routes.cli.unattended import LinePrinter, configure_logging, line_buffered
 
     if args.seconds is not None and args.seconds <= 0:
         return _fail("--seconds must be a positive number")
-    return _run(scan(args.bus, seconds=args.seconds, every=args.every))
+    line_buffered()
+    configure_logging(False)
+    return _run(scan(args.bus, seconds=args.seconds, every=args.every, out=LinePrinter(),
+                     active=args.active_scan))
 
 
 def _fail(message: str) -> int:
@@ -85,6 +94,7 @@ async def scan(
     out: Callable[[str], None] = print,
     ready: Any = None,
     clock: Any = None,
+    active: bool = False,
 ) -> int:
     """Print sightings until ``seconds`` pass or the task is cancelled (Ctrl-C). ``ready`` (a future) is
     set once the scanner runs."""
@@ -102,16 +112,18 @@ async def scan(
         last[sighting.address] = sighting.data
         out(format_sighting(sighting))
 
-    source = AdvertSource(bus, clock=clock, on_advert=show)
+    from routesim.routes.live.lifecycle import cleaning_up
+
+    source = AdvertSource(bus, clock=clock, on_advert=show, active=active)
     try:
         await source.start()
     except BluezError as exc:
         return _fail(str(exc))
-    out(f"scanning {source.bus_address} for Apple proximity adverts (read-only"
-        f"{f', {seconds:g} s' if seconds else '; Ctrl-C stops'})")
-    if ready is not None and not ready.done():
-        ready.set_result(source)
     try:
+        out(f"scanning {source.bus_address} for Apple proximity adverts ({source.how()}"
+            f"{f', {seconds:g} s' if seconds else '; Ctrl-C stops'})")
+        if ready is not None and not ready.done():
+            ready.set_result(source)
         if seconds is None:
             import asyncio
 
@@ -119,5 +131,6 @@ async def scan(
         else:
             await clock.sleep(seconds)
     finally:
+        cleaning_up()
         await source.stop()
     return 0

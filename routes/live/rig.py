@@ -9,6 +9,7 @@ import sys
 from typing import Any, Callable
 
 from routesim.clock import WallClock
+from routesim.routes.live.lifecycle import cleaning_up
 from routesim.events import (AccessoryEvent, BatteryChanged, Connected, Disconnected, EarsChanged, NegotiationCommand,
                              ProfileChanged, Renamed, WornChanged)
 
@@ -36,21 +37,56 @@ def format_event(event: AccessoryEvent) -> str:
 
 class BluezCommandSink:
     """Lets the route manager send negotiation commands to BlueZ devices (``RouteManager.add_sink``).
-    On a live bus without ``apply`` each command is printed as "would …"."""
+    On a live bus without ``apply`` each command is printed as "would …"; so it is when another watcher
+    holds the steering lock (``steering``). ``links``: the model's record of each device's link
+    (``RouteManager.device_profiles``): a profile switch moves it at once, and a refused one moves it
+    back ("rolled back")."""
 
-    def __init__(self, backend: Any, *, apply: bool = False, report: Callable[[str], None] = print):
+    def __init__(self, backend: Any, *, apply: bool = False, report: Callable[[str], None] = print,
+                 steering: Any = None, links: dict[str, tuple[str, str | None]] | None = None):
         self.backend = backend
         self.apply = apply
         self.report = report
+        self.steering = steering
+        self.links = links
+        self.in_flight: dict[str, int] = {}  # device key -> profile switches not answered yet
+        self.after: Callable[[], None] | None = None  # called after each command's result is reported
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def owns(self, key: str) -> bool:
         return key.upper() in self.backend.announced()
 
     def execute(self, command: NegotiationCommand) -> "asyncio.Task[Any]":
+        from routesim.events import SwitchProfile
+
+        read_only = self.steering is not None and not self.steering.held
+        before = None
+        moved = isinstance(command, SwitchProfile) and self.links is not None and command.profile != "none"
+        if moved:
+            before = self.links.get(command.key)
+            self.links[command.key] = (command.profile, command.codec)
+        key = command.key
+        self.in_flight[key] = self.in_flight.get(key, 0) + 1
+
         async def run() -> Any:
-            result = await self.backend.execute(command, apply=self.apply)
-            self.report(f"command       {result}")
+            try:
+                result = await self.backend.execute(command, apply=self.apply, dry_run=read_only)
+            finally:
+                self.in_flight[key] -= 1
+                if not self.in_flight[key]:
+                    del self.in_flight[key]
+            line = f"command       {result}"
+            if read_only:
+                line += f"  [read-only: {self.steering.why_not()}]"
+            if moved and getattr(result, "refused", False) and self.links is not None:
+                if before is None:
+                    self.links.pop(command.key, None)
+                else:
+                    self.links[command.key] = before
+                line += f"; rolled back: the model keeps {_link(before)}"
+            self.report(line)
+            if self.after is not None:
+                self.after()
             return result
 
         task = asyncio.ensure_future(run())
@@ -62,6 +98,12 @@ class BluezCommandSink:
         """Wait for the commands under way (at most ``timeout`` seconds)."""
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=timeout)
+
+
+def _link(link: tuple[str, str | None] | None) -> str:
+    if link is None:
+        return "no link"
+    return f"{link[0]}{' (' + link[1] + ')' if link[1] else ''}"
 
 
 class SessionFeed:
@@ -84,9 +126,14 @@ class SessionFeed:
         self.sim.subscribe(self._print)
         self.calls = self.sim.parts.calls
         self.call_plan = (call_at, call_length) if call_at is not None else None
+        self.sink: BluezCommandSink | None = None
+        self._drift: dict[str, tuple[str, str] | None] = {}  # key -> (carried, wanted) last reported
 
-    def attach_backend(self, backend: Any, apply: bool) -> None:
-        self.manager.add_sink(BluezCommandSink(backend, apply=apply, report=self.out))
+    def attach_backend(self, backend: Any, apply: bool, steering: Any = None) -> None:
+        self.sink = BluezCommandSink(backend, apply=apply, report=self.out, steering=steering,
+                                     links=self.manager.device_profiles)
+        self.sink.after = self.check_drift
+        self.manager.add_sink(self.sink)
         if self.call_plan:  # we are inside the running loop now: the wall clock can schedule
             at, length = self.call_plan
             self.clock.call_later(at, lambda: self._call(self.sim.callkit.start_call, "call-1"))
@@ -114,6 +161,37 @@ class SessionFeed:
             self.sim.dispatch(event)
         except Exception as exc:  # a live event must never stop the watch
             self.out(f"session       could not apply {type(event).__name__}: {exc}")
+        self.check_drift()
+
+    def check_drift(self) -> None:
+        """Where the link the model wants for a device (the route iOS would choose) differs from what the
+        rig's audio server carries, say so once; and say when they agree again. A device with a switch
+        of ours still in flight is not judged, nor one the route does not use (routesim never switches a
+        card off, so an unused device keeps whatever it carries) [INF]."""
+        in_flight = self.sink.in_flight if self.sink is not None else {}
+        wanted = {k: link.profile for k, link in self.phone.decision.links.items() if link.profile in ("a2dp", "hfp")}
+        for key, carried in list(self.manager.device_profiles.items()):
+            acc = self.phone.accessories.get(key)
+            if acc is None or not acc.connected:
+                self._drift.pop(key, None)
+                continue
+            if key in in_flight:
+                continue
+            want = wanted.get(key)
+            state = (carried[0], want) if want is not None and carried[0] in ("a2dp", "hfp") and carried[0] != want \
+                else None
+            if state == self._drift.get(key):
+                continue
+            before = self._drift.get(key)
+            self._drift[key] = state
+            if state is not None:
+                self.out(f"drift         {key}  the rig carries {_link(carried)}; for this session iOS would use "
+                         f"{want} (route {self.phone.route.short()})")
+            elif before is not None:
+                self.out(f"drift         {key}  in step again: the rig carries {_link(carried)}")
+
+
+STATUS_LABELS = {"bus": "bus", "bluetoothd": "bluetoothd"}
 
 
 async def watch(
@@ -126,64 +204,91 @@ async def watch(
     out: Callable[[str], None] = print,
     ready: "asyncio.Future[Any] | None" = None,
     adverts: bool = False,
+    active_scan: bool = False,
+    backend_options: dict[str, Any] | None = None,
 ) -> int:
-    """Print every accessory event until cancelled; ``on_event`` sees each one after it is printed."""
+    """Print every accessory event until cancelled; ``on_event`` sees each one after it is printed.
+    ``out`` may have an ``event(event, line)`` method (``cli.unattended.LinePrinter``) to get the event too.
+    Status changes of the bus (connection dropped, bluetoothd restarted or not answering) are one
+    ``bus``/``bluetoothd`` line each."""
     from routesim.bt.bluez import BluezBackend, BluezError
 
     if verbose:
         logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
 
     held: list[AccessoryEvent] | None = []  # events from the first read wait for the header
+    print_event = getattr(out, "event", None)
 
     def handle(event: AccessoryEvent) -> None:
         if held is not None:
             held.append(event)
             return
-        out(format_event(event))
+        line = format_event(event)
+        if print_event is not None:
+            print_event(event, line)
+        else:
+            out(line)
         if on_event is not None:
             on_event(event)
 
-    backend = BluezBackend(bus, on_event=handle, clock=WallClock())
-    if hasattr(on_event, "attach_backend"):
-        on_event.attach_backend(backend, apply)
-    try:
-        await backend.start(require_adapter=True)
-    except BluezError as exc:
-        print(f"routesim: {exc}", file=sys.stderr)
-        return 1
-    where = ("live system bus (--apply: profile switches act)" if apply
-             else "live system bus (read-only: profile switches print 'would switch')") \
-        if backend.live else "routesim private bus (commands act)"
-    out(f"watching {backend.bus_address}: {where}")
-    if header:
-        out(header)
-    if hasattr(on_event, "describe"):
-        out(on_event.describe())
-    for d in backend.devices():
-        if d.profiles and not d.connected:
-            out(f"known         {d.address}  {d.name!r}  model {d.model_id}  not connected")
-    early, held = held or [], None
-    for event in early:
-        handle(event)
-    scanner = None
-    if adverts:
-        from routesim.bt.adverts import AdvertSource
+    def status(kind: str, text: str) -> None:
+        out(f"{kind.split('-')[0]:13} {text}")
 
-        scanner = AdvertSource(bus, clock=WallClock(), accessories=backend.announced, on_event=handle,
-                               preflight=False)
+    backend = BluezBackend(bus, on_event=handle, clock=WallClock(), on_status=status, **(backend_options or {}))
+    scanner = None
+    steering = None
+    try:
         try:
-            await scanner.start()
+            await backend.start(require_adapter=True)
         except BluezError as exc:
-            await backend.stop()
             print(f"routesim: {exc}", file=sys.stderr)
             return 1
-        out("scanning Apple proximity adverts for battery and in-ear state (paired to devices by model)")
-    if ready is not None and not ready.done():
-        ready.set_result(backend)
-    try:
+        acts = apply or not backend.live
+        if acts:
+            from routesim.bt.bluez.steering import SteeringLocks
+
+            steering = SteeringLocks(backend.bus_address, [a.path.rsplit("/", 1)[-1] for a in backend.adapters()])
+            await steering.acquire()
+        if hasattr(on_event, "attach_backend"):
+            on_event.attach_backend(backend, apply, steering)
+        where = ("live system bus (--apply: profile switches act)" if apply
+                 else "live system bus (read-only: profile switches print 'would switch')") \
+            if backend.live else "routesim private bus (commands act)"
+        if steering is not None and not steering.held:
+            where += f"; read-only: {steering.why_not()}"
+        out(f"watching {backend.bus_address}: {where}")
+        if header:
+            out(header)
+        if hasattr(on_event, "describe"):
+            out(on_event.describe())
+        for d in backend.devices():
+            if d.profiles and not d.connected:
+                out(f"known         {d.address}  {d.name!r}  model {d.model_id}  not connected")
+        early, held = held or [], None
+        for event in early:
+            handle(event)
+        if adverts:
+            from routesim.bt.adverts import AdvertSource
+
+            scanner = AdvertSource(bus, clock=WallClock(), accessories=backend.announced, on_event=handle,
+                                   preflight=False, active=active_scan)
+            try:
+                await scanner.start()
+            except BluezError as exc:
+                print(f"routesim: {exc}", file=sys.stderr)
+                return 1
+            out(f"scanning Apple proximity adverts for battery and in-ear state ({scanner.how()}; "
+                "paired to devices by model)")
+        if ready is not None and not ready.done():
+            ready.set_result(backend)
         await asyncio.Event().wait()  # until Ctrl-C / cancellation
+        return 0
     finally:
+        cleaning_up()
         if scanner is not None:
             await scanner.stop()
+        if steering is not None:
+            await steering.release()
         await backend.stop()
-    return 0
+
+

@@ -1,6 +1,8 @@
 """BluezBackend against the fake org.bluez over a real private D-Bus: discovery, events, commands."""
 from __future__ import annotations
 
+import json
+
 from routesim.events import (
     BatteryChanged,
     Connected,
@@ -183,10 +185,15 @@ def _stub_pactl(tmp_path):
     """A stand-in ``pactl`` (an executable script) that knows one card and logs what it is asked."""
     calls = tmp_path / "pactl.log"
     script = tmp_path / "pactl"
+    card = {"index": 57, "name": "bluez_card.AA_BB_CC_DD_EE_01", "driver": "module-bluez5-device.c",
+            "active_profile": "a2dp-sink-aac",
+            "profiles": {p: {"description": p, "sinks": 1, "sources": 0, "priority": 0, "available": True}
+                         for p in ("off", "a2dp-sink", "a2dp-sink-aac", "headset-head-unit",
+                                   "headset-head-unit-cvsd", "headset-head-unit-msbc")}}
     script.write_text(
         "#!/bin/sh\n"
         f'echo "$@" >> {calls}\n'
-        'if [ "$1" = list ]; then printf "57\\tbluez_card.AA_BB_CC_DD_EE_01\\tmodule-bluez5-device.c\\n"; fi\n'
+        f"if [ \"$1 $2 $3\" = '--format=json list cards' ]; then echo '{json.dumps([card])}'; fi\n"
     )
     script.chmod(0o755)
     return script, calls

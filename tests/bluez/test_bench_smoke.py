@@ -27,7 +27,8 @@ def _gone(pid: int, within: float = 3.0) -> bool:
 
 
 def test_small_run_reports_every_event_and_cleans_up():
-    proc = subprocess.run([sys.executable, str(BENCH), "--cycles", "6", "--warmup", "1", "--json"],
+    proc = subprocess.run([sys.executable, str(BENCH), "--cycles", "6", "--warmup", "1", "--load-cycles", "10",
+                           "--load", "2", "--json"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     r = json.loads(proc.stdout)
@@ -36,6 +37,7 @@ def test_small_run_reports_every_event_and_cleans_up():
         assert r["rows"][kind]["raw"]["n"] == 6 and r["rows"][kind]["routesim"]["n"] == 6
         assert 0 < r["rows"][kind]["raw"]["median"] < 50 and 0 < r["rows"][kind]["routesim"]["median"] < 50
     assert r["added_p99_ms"] is not None
+    assert (r["load"]["expected"], r["load"]["lost"], r["load"]["doubled"]) == (30, 0, 0)
     assert r["env"]["backend"]["resyncs"] == 1 and r["env"]["backend"]["reconnects"] == 0
     assert all(_gone(pid) for pid in [r["env"]["dbus_daemon_pid"], *r["env"]["child_pids"]])
     socket = r["env"]["bus"].removeprefix("unix:path=")
@@ -43,7 +45,7 @@ def test_small_run_reports_every_event_and_cleans_up():
 
 
 def test_ctrl_c_stops_every_process_it_started():
-    proc = subprocess.Popen([sys.executable, str(BENCH), "--cycles", "5000"], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, str(BENCH), "--cycles", "5000", "--load-cycles", "0"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         assert proc.stdout is not None

@@ -36,18 +36,33 @@ async def test_bluetoothd_restart_drops_devices_then_resyncs(fake, make_backend,
     assert _count(log, Connected, AIRPODS) == 2
 
 
-async def test_bluetoothd_restart_with_devices_back_at_once_announces_each_once(fake, make_backend, airpods, speaker):
+async def test_bluetoothd_restart_that_kept_the_links_announces_nothing(fake, make_backend, airpods, speaker):
+    """A restart whose new bluetoothd finds the links up is no news: no Disconnected/Connected pair, and
+    one status line saying it restarted (the devices stay announced for restart_grace meanwhile)."""
     fake.add_device(airpods, connected=True)
     fake.add_device(speaker, connected=True)
-    backend, log = await make_backend()
+    statuses: list[tuple[str, str]] = []
+    backend, log = await make_backend(on_status=lambda kind, text: statuses.append((kind, text)))
     log.clear()
     # the new bluetoothd announces every object with InterfacesAdded while we also read GetManagedObjects
     await fake.restart(keep_connections=True)
     await log.settle(0.2)
-    for key in (AIRPODS, SPEAKER):
-        assert _count(log, Disconnected, key) == 1
-        assert _count(log, Connected, key) == 1
+    assert log.events == []
+    assert [k for k, _ in statuses] == ["bluetoothd-restarted"], statuses
     assert set(backend.announced()) == {AIRPODS, SPEAKER}
+
+
+async def test_bluetoothd_gone_longer_than_the_grace_drops_devices_once_and_says_so(fake, make_backend, airpods):
+    fake.add_device(airpods, connected=True)
+    statuses: list[str] = []
+    backend, log = await make_backend(restart_grace=0.2, on_status=lambda kind, text: statuses.append(kind))
+    await fake.stop()
+    await log.settle(0.1)
+    assert not log.of(Disconnected), "devices stay announced during the grace"
+    await log.wait(lambda e: isinstance(e, Disconnected))
+    await fake.start()
+    await log.wait(lambda e: isinstance(e, Connected) and len(log.of(Connected)) == 2)
+    assert statuses == ["bluetoothd-gone", "bluetoothd-back"]
 
 
 async def test_bluetoothd_gone_for_a_while(fake, make_backend, airpods):
