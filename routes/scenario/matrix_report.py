@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -200,7 +201,9 @@ def heatmap_png(result, catalog, scenario: int, path_or_buffer) -> None:
     ax.set_xticks(range(len(cols)), [c.replace("ios-", "") for c in cols], rotation=60, fontsize=7)
     ax.set_yticks(range(len(rows)), rows, fontsize=7)
     ax.set_title(result.scenarios[scenario].name[:90], fontsize=8)
-    fig.tight_layout()
+    with warnings.catch_warnings():  # long model names can leave no room to tighten: the picture is still right
+        warnings.simplefilter("ignore", UserWarning)
+        fig.tight_layout()
     fig.savefig(path_or_buffer, format="png", metadata={"Software": None})
     plt.close(fig)
 
