@@ -38,6 +38,9 @@ def add_command(sub: Any) -> None:
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--html", metavar="OUT.html", help="also write an offline HTML report (heatmaps, findings, timelines)")
     p.add_argument("--png", metavar="OUT.png", help="also write the summary heatmap (scenarios x platforms)")
+    p.add_argument("--timelines", type=int, default=60, metavar="N",
+                   help="in the HTML report, draw the route timeline of one case for the N largest findings "
+                        "(default 60; the others say how to draw theirs)")
     p.add_argument("-j", "--workers", type=int, metavar="N", help="processes (default: every core this process may use)")
     p.add_argument("--cluster", metavar="ADDRESS", help="run on a Dask scheduler at ADDRESS instead")
     p.add_argument("--quirks", action="append", metavar="DIR", help="extra quirk files layered over the bundled ones")
@@ -54,8 +57,8 @@ def run(args: argparse.Namespace) -> int:
     for out, ext in ((args.html, ".html"), (args.png, ".png")):
         if out and Path(out).suffix.lower() != ext:
             return _fail(f"{out}: expected a file name ending in {ext}")
-    if args.max_cases < 1 or (args.workers is not None and args.workers < 1):
-        return _fail("--max-cases and --workers take a whole number of at least 1")
+    if args.max_cases < 1 or (args.workers is not None and args.workers < 1) or args.timelines < 0:
+        return _fail("--max-cases and --workers take a whole number of at least 1, --timelines of at least 0")
     paths = args.paths or [str(bundled_scenarios())]
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
@@ -70,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     text = as_json(result, catalog) if args.format == "json" else as_text(result, catalog)
     sys.stdout.write(text)
     if args.html:
-        _write_html(result, catalog, args.html)
+        _write_html(result, catalog, args.html, args.timelines)
         print(f"routesim: report written to {args.html}", file=sys.stderr)
     if args.png:
         from routesim.routes.scenario.matrix_report import summary_png
@@ -84,8 +87,10 @@ def run(args: argparse.Namespace) -> int:
     return 1 if differs else 0
 
 
-def _write_html(result, catalog, out: str) -> None:
-    """Timelines are drawn for one case per finding only (never one picture per case)."""
+def _write_html(result, catalog, out: str, limit: int) -> None:
+    """Timelines are drawn for one case per finding only (never one picture per case), for the ``limit``
+    findings with the most cases; a picture takes a few tenths of a second and a library-wide matrix has
+    hundreds of findings."""
     import base64
 
     from routesim.routes.scenario.matrix import case_scenario
@@ -94,7 +99,7 @@ def _write_html(result, catalog, out: str) -> None:
     from routesim.routes.scenario.timeline_plot import draw
 
     pictures = {}
-    for f in findings(result):
+    for f in sorted(findings(result), key=lambda f: (-len(f.cases), f.scenario, f.summary))[:limit]:
         first = f.cases[0]
         sc = case_scenario(result.scenarios[first.case.scenario], first.case)
         pictures[id(first)] = base64.b64encode(draw(run_scenario(sc, catalog, snapshots=True))).decode()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -200,7 +201,9 @@ def heatmap_png(result, catalog, scenario: int, path_or_buffer) -> None:
     ax.set_xticks(range(len(cols)), [c.replace("ios-", "") for c in cols], rotation=60, fontsize=7)
     ax.set_yticks(range(len(rows)), rows, fontsize=7)
     ax.set_title(result.scenarios[scenario].name[:90], fontsize=8)
-    fig.tight_layout()
+    with warnings.catch_warnings():  # long model names can leave no room to tighten: the picture is still right
+        warnings.simplefilter("ignore", UserWarning)
+        fig.tight_layout()
     fig.savefig(path_or_buffer, format="png", metadata={"Software": None})
     plt.close(fig)
 
@@ -221,13 +224,14 @@ def summary_png(result, path) -> None:
         total[r.case.scenario, j] += 1
         grid[r.case.scenario, j] += r.status == DIFFERS or bool(r.failed_expectations)
     share = np.divide(grid, total, out=np.full_like(grid, np.nan), where=total > 0)
-    fig, ax = plt.subplots(figsize=(max(4.0, 0.5 * len(order) + 4), max(2.0, 0.22 * len(result.scenarios) + 1.2)),
+    rows = len(result.scenarios)
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.5 * len(order) + 5), min(120.0, max(2.0, 0.14 * rows + 1.5))),
                            dpi=100)
     im = ax.imshow(share, cmap="Reds", vmin=0, vmax=1, aspect="auto")
     ax.set_xticks(range(len(order)), [c.replace("ios-", "") for c in order], rotation=60, fontsize=7)
-    ax.set_yticks(range(len(result.scenarios)), [s.name[:60] for s in result.scenarios], fontsize=6)
-    fig.colorbar(im, ax=ax, label="share of cases differing")
-    fig.tight_layout()
+    ax.set_yticks(range(rows), [s.name[:60] for s in result.scenarios], fontsize=6 if rows < 100 else 4)
+    fig.colorbar(im, ax=ax, label="share of cases differing", fraction=0.03)
+    fig.subplots_adjust(left=0.35, right=0.95, bottom=0.5 / max(2.0, 0.14 * rows + 1.5) + 0.02, top=0.99)
     fig.savefig(path, format="png", metadata={"Software": None})
     plt.close(fig)
 
@@ -265,6 +269,12 @@ def as_html(result, catalog, timelines: dict[int, str] | None = None) -> str:
                 if f.rules:
                     extra += f"<br><small>rules: {html.escape(', '.join(f.rules))}</small>"
                 picture = timelines.get(id(f.cases[0]))
+                if not picture:
+                    c = f.cases[0].case
+                    models = ",".join(m for _, m in c.models)
+                    command = (f"routesim matrix {s.file} --models {models or 'all'} --platforms {c.platform} "
+                               f"--html case.html")
+                    extra += f"<br><small>timeline: <code>{html.escape(command)}</code></small>"
                 if picture:
                     extra += (f'<details id="{anchor}"><summary>timeline of {html.escape(f.cases[0].case.label())}'
                               f'</summary><img alt="timeline" src="data:image/png;base64,{picture}"></details>')
