@@ -186,6 +186,33 @@ ROWS = [
              behavior={"headsetOverridesDefaultToSpeaker": False}, spare=(("h", "generic-headset"),)),
         lambda r: r.connect("h"),
         [AIC], ((MIC,), (SPK,))),
+    # route.rig-link / notify.rig-link [INF, live-rigs, WirePlumber-0.4, Doc-RouteChangeReason]: on a rig the
+    # route can use only the link the audio server carries, where the category allows that kind of link; the
+    # app hears routeConfigurationChange, and the phone asks for nothing (its wanted link did not change)
+    Row("rig-switches-a2dp-airpods-to-hfp-without-the-hfp-option",
+        dict(category="playAndRecord", options=("allowBluetoothA2DP",), devices=(("p", "airpods-pro-2"),)),
+        lambda r: r.call("rig_link_changed", "p", "hfp"),
+        [(RC, "routeConfigurationChange")], ((MIC,), (RCV,)), after={"commands": []}),
+    Row("rig-puts-hfp-airpods-back-on-a2dp",
+        dict(category="playAndRecord", options=("allowBluetoothHFP", "allowBluetoothA2DP"),
+             devices=(("p", "airpods-pro-2"),)),
+        lambda r: r.call("rig_link_changed", "p", "a2dp"),
+        [(RC, "routeConfigurationChange"), AIC], ((MIC,), (A2DP,)), after={"commands": []}),
+    Row("rig-carries-hfp-for-playback",
+        dict(category="playback", devices=(("p", "airpods-pro-2"),)),
+        lambda r: r.call("rig_link_changed", "p", "hfp"),
+        [(RC, "routeConfigurationChange")], ((), (SPK,)), after={"commands": []}),
+    # ...but when the app's own change makes the phone want another link, the phone's choice leads at once
+    # (as on an iPhone) and the switch goes to the accessory; the rig's next report pins the link again
+    Row("phone-asks-for-hfp-while-the-rig-carries-a2dp",
+        dict(category="playback", devices=(("p", "airpods-pro-2"),)),
+        lambda r: (r.call("rig_link_changed", "p", "a2dp"), r.notes(),
+                   r.call("set_category", "playAndRecord", "voiceChat", ())),
+        [(RC, "categoryChange"), AIC], ((HFP,), (HFP,)), after={"commands": [("p", "hfp", "lc3-a127")]}),
+    Row("rig-confirms-the-link-the-phone-uses",
+        dict(category="playback", devices=(("p", "airpods-pro-2"),)),
+        lambda r: r.call("rig_link_changed", "p", "a2dp"),
+        [], ((), (A2DP,)), after={"commands": []}),
 ]
 
 

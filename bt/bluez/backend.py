@@ -87,6 +87,14 @@ class BluezBackend(EventStream):
         self._commands = Commands(self._tree, self._cards, self._announcer, self._connection, self)
 
     # -- public: lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def follows_audio_server(self) -> bool:
+        """Card profiles come from an audio server that answers (pactl): then a profile event is the
+        card's truth. Without one, only BlueZ's A2DP transport speaks, and its absence does not say
+        that no link is up (HFP has no transport object here)."""
+        return self._follower is not None and self._follower.ready
+
     async def start(self, *, require_bluetoothd: bool = True, require_adapter: bool = False) -> "BluezBackend":
         """Connect, subscribe, read the tree. Raises :class:`BluezError` subclasses with one-line
         messages: no bus, no permission, no bluetoothd (``require_bluetoothd``), no adapter

@@ -127,12 +127,14 @@ class SessionFeed:
         self.calls = self.sim.parts.calls
         self.call_plan = (call_at, call_length) if call_at is not None else None
         self.sink: BluezCommandSink | None = None
+        self.backend: Any = None
         self._drift: dict[str, tuple[str, str] | None] = {}  # key -> (carried, wanted) last reported
 
     def attach_backend(self, backend: Any, apply: bool, steering: Any = None) -> None:
         self.sink = BluezCommandSink(backend, apply=apply, report=self.out, steering=steering,
                                      links=self.manager.device_profiles)
-        self.sink.after = self.check_drift
+        self.sink.after = self.follow
+        self.backend = backend
         self.manager.add_sink(self.sink)
         if self.call_plan:  # we are inside the running loop now: the wall clock can schedule
             at, length = self.call_plan
@@ -161,6 +163,25 @@ class SessionFeed:
             self.sim.dispatch(event)
         except Exception as exc:  # a live event must never stop the watch
             self.out(f"session       could not apply {type(event).__name__}: {exc}")
+        self.follow()
+
+    def follow(self) -> None:
+        """The model's link is the card's profile: each device's link the audio server carries becomes the
+        phone's rig link (route.rig-link), except while a switch of ours is in flight for it (a report
+        then may be older than the switch). Then say where it differs from what iOS would choose."""
+        in_flight = self.sink.in_flight if self.sink is not None else {}
+        if not getattr(getattr(self, "backend", None), "follows_audio_server", False):
+            self.check_drift()  # BlueZ alone cannot say which link is up: nothing to follow
+            return
+        for key, (carried, _codec) in list(self.manager.device_profiles.items()):
+            acc = self.phone.accessories.get(key)
+            if acc is None or not acc.connected or key in in_flight:
+                continue
+            if acc.rig_link != (carried if carried in ("a2dp", "hfp") else "none"):
+                try:
+                    self.manager.call(self.phone.rig_link_changed, key, carried)
+                except Exception as exc:  # never stop the watch
+                    self.out(f"session       could not follow the rig's {carried} for {key}: {exc}")
         self.check_drift()
 
     def check_drift(self) -> None:
@@ -169,7 +190,8 @@ class SessionFeed:
         of ours still in flight is not judged, nor one the route does not use (routesim never switches a
         card off, so an unused device keeps whatever it carries) [INF]."""
         in_flight = self.sink.in_flight if self.sink is not None else {}
-        wanted = {k: link.profile for k, link in self.phone.decision.links.items() if link.profile in ("a2dp", "hfp")}
+        wanted = {k: link.profile for k, link in self.phone.decision.wanted_links.items()
+                  if link.profile in ("a2dp", "hfp")}
         for key, carried in list(self.manager.device_profiles.items()):
             acc = self.phone.accessories.get(key)
             if acc is None or not acc.connected:

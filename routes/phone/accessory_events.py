@@ -29,6 +29,7 @@ class Accessory:
     pending: set[str] = field(default_factory=set)  # profiles a quirk keeps down for now ("a2dp", "hfp")
     worn: bool = True  # head detection (AirPods Max): headphones start on the head, like buds start in the ears
     head_off_leaves: bool = False  # the headOffLeavesRoute switch, fixed when the accessory is added
+    rig_link: str | None = None  # live rigs only: the link the audio server carries (a2dp, hfp, none)
 
     @property
     def key(self) -> str:
@@ -141,6 +142,7 @@ class AccessoryEvents:
             acc.connected = False
             acc.case_open = False
             acc.pending.clear()
+            acc.rig_link = None
             if self.preferred_input == key:
                 self.preferred_input = None
                 self._fire("route.preferred-input-lost")
@@ -161,6 +163,21 @@ class AccessoryEvents:
             prefers = self.app.now_playing
         if prefers:
             self._interrupt(reason="routeDisconnected", by=None, rule="interrupt.route-disconnected")
+
+    def rig_link_changed(self, key: str, profile: str | None) -> None:
+        """A live rig's audio server now carries ``profile`` for this device (``a2dp``, ``hfp``, anything
+        else: no audio link), whoever switched it. The route follows what is carried (route.rig-link); the
+        app hears of it as ``routeConfigurationChange``: the device and its name stay, its link's
+        configuration changed, and no other documented reason says that better (notify.rig-link) [INF]."""
+        acc = self._acc(key)
+        link = profile if profile in ("a2dp", "hfp") else "none"
+        if not acc.connected or acc.rig_link == link:
+            return
+
+        def mutate() -> None:
+            acc.rig_link = link
+
+        self._change(mutate, "routeConfigurationChange", clears_choice=False, rule="notify.rig-link")
 
     def rename(self, key: str, name: str) -> None:
         acc = self._acc(key)

@@ -7,7 +7,7 @@ Recency model: last-in wins over a stack of allowed candidates, the built-in por
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable
 
 from routesim.profiles.codecs import CODECS
@@ -32,6 +32,7 @@ class Device:
     available: bool = True  # False while both buds are out of the ears
     quirks: tuple[Quirk, ...] = ()
     pending: frozenset[str] = frozenset()  # profiles a delay quirk keeps down for now
+    rig_link: str | None = None  # live rigs: the link the audio server carries ("a2dp", "hfp", "none"); None: ours
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,12 @@ class Decision:
     sample_rate: int = DEFAULT_RATE
     rules: tuple[str, ...] = ()
     quirks: tuple[Quirk, ...] = ()
+    wanted: dict[str, Link] | None = None  # the links iOS would choose where a rig carries others; None: links
+
+    @property
+    def wanted_links(self) -> dict[str, Link]:
+        """What the phone asks the accessories for (negotiation commands follow these, not the rig's)."""
+        return self.links if self.wanted is None else self.wanted
 
 
 class _Trace:
@@ -94,8 +101,26 @@ def _refused(dev: Device, config: Configuration, profile: str, trace: _Trace) ->
 
 
 def device_link(dev: Device, config: Configuration, trace: _Trace | None = None) -> str | None:
-    """The best link this device offers the current configuration: 'hfp', 'a2dp', 'wired' or None."""
+    """The link this device gives the current configuration: 'hfp', 'a2dp', 'wired' or None. On a live
+    rig whose audio server carries another link than the one iOS would choose, the route can only use
+    what is carried, and only where the configuration allows that kind of link (route.rig-link) [INF]."""
     trace = trace or _Trace()
+    chosen = _best_link(dev, config, trace)
+    rig = dev.rig_link
+    if rig is None or rig == chosen:
+        return chosen
+    trace.add("route.rig-link")
+    m, cat, eff = dev.model, config.category, config.effective
+    if rig == "hfp" and m.has_hfp and m.microphones > 0 and cat in ("playAndRecord", "record") \
+            and "allowBluetoothHFP" in eff:
+        return "hfp"
+    if rig == "a2dp" and m.has_a2dp and "allowBluetoothA2DP" in eff and cat in (*OUTPUT_ONLY, "playAndRecord"):
+        return "a2dp"
+    return None
+
+
+def _best_link(dev: Device, config: Configuration, trace: _Trace) -> str | None:
+    """The best link this device offers the current configuration, as iOS chooses it."""
     m, cat, eff = dev.model, config.category, config.effective
     if not m.is_bluetooth:
         if cat in OUTPUT_ONLY:
@@ -171,6 +196,15 @@ def decide(state: PolicyState) -> Decision:
 
 
 def _decide(state: PolicyState) -> Decision:
+    if any(d.rig_link is not None for d in state.devices):
+        wanted = decide(PolicyState(**{**{f: getattr(state, f) for f in state.__dataclass_fields__},
+                                       "devices": tuple(replace(d, rig_link=None) for d in state.devices)}))
+        pinned = _decide_links(state)
+        return replace(pinned, wanted=wanted.links)
+    return _decide_links(state)
+
+
+def _decide_links(state: PolicyState) -> Decision:
     trace = _Trace()
     config = state.config
     trace.add(*implied_rules(config))

@@ -180,6 +180,13 @@ _RULES = (
        "on iOS 17+, a Now Playing session is interrupted with routeDisconnected when its route disconnects"),
     _r("interrupt.media-services-reset", DOC, "QA1749; H-Types (mediaServicesWereReset)",
        "a media-services reset posts lost then reset; the session must be configured and activated again"),
+    # Live rigs: the audio server's link is an input
+    _r("route.rig-link", INF, "live-rigs (on a Linux rig the audio server, not the phone, picks the card profile); "
+       "PipeWire-bluez5, WirePlumber-0.4 (WirePlumber switches to the headset profile by itself)",
+       "on a rig, a device gives the route only the link its audio server carries, where the category allows it"),
+    _r("notify.rig-link", INF, "Doc-RouteChangeReason (routeConfigurationChange: the route's configuration changed; "
+       "no reason documents an accessory's profile switched from outside)",
+       "a link the rig switched by itself reaches the app as routeChange with routeConfigurationChange"),
     # Models and behaviours of the newer catalog entries
     _r("accessory.battery-parts", INF, "capod (SingleApplePods.kt: one headset level), openpods (PodsStatus.java: "
        "the single pod); scenario-format (decisions: the battery step of a single-unit headset uses left)",

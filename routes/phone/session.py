@@ -112,7 +112,7 @@ class Phone(AccessoryEvents, OtherApps):
     def _policy_state(self, *, bare: bool = False) -> PolicyState:
         devices = tuple(
             Device(a.key, a.model, a.info.name, a.info.address, a.seq, a.available, a.quirks,
-                   frozenset(a.pending))
+                   frozenset(a.pending), a.rig_link)
             for a in self.accessories.values()
             if a.connected
         )
@@ -150,13 +150,22 @@ class Phone(AccessoryEvents, OtherApps):
         old = self.decision
         state = self._policy_state()
         new = decide(state)
+        asked = [k for k in set(old.wanted_links) | set(new.wanted_links)
+                 if old.wanted_links.get(k) != new.wanted_links.get(k)
+                 and k in self.accessories and self.accessories[k].rig_link is not None]
+        if asked:  # the phone asks for another link: its choice leads until the rig reports again (route.rig-link)
+            for key in asked:
+                self.accessories[key].rig_link = None
+            state = self._policy_state()
+            new = decide(state)
         self.decision = new
         self._fire(*new.rules)
         if new.route != old.route or force:
             self.post("routeChange", rule or _REASON_RULE.get(reason), reason=reason, previousRoute=old.route)
             self._fire("notify.always-posted")
-        for key in set(old.links) | set(new.links):
-            before, after = old.links.get(key), new.links.get(key)
+        old_wanted, new_wanted = old.wanted_links, new.wanted_links
+        for key in set(old_wanted) | set(new_wanted):  # what the phone asks for, not what a rig carries
+            before, after = old_wanted.get(key), new_wanted.get(key)
             if before != after and key in self.accessories:
                 link = after or None
                 profile = link.profile if link and link.profile in ("a2dp", "hfp") else "none"

@@ -123,7 +123,9 @@ async def test_both_buds_out_never_switches_the_card_off(fake, private_bus, airp
 async def test_the_audio_servers_own_switch_is_followed_and_drift_reported(fake, private_bus, airpods):
     """WirePlumber moves the AirPods to HFP by itself (a Communication capture stream): the card's profile
     becomes a profile event, the model's link record follows, and since a playback app on iOS would stay
-    on A2DP, watch reports the drift; back on A2DP it says they are in step again."""
+    on A2DP, watch reports the drift; back on A2DP it says they are in step again. Here no audio server
+    answers pactl (the fake's stand-in switches the card), so the route itself stays: only an audio
+    server's card profile is followed into the route (tests/pipewire)."""
     fake.add_device(airpods, connected=True)
     lines: list[str] = []
     task = await _watch_with_feed(private_bus, lines)

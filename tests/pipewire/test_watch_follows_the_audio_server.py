@@ -47,6 +47,13 @@ async def test_a_pactl_switch_shows_in_watch_within_a_second(audio_rig, audio_bu
     assert proc.returncode == 0 and err.decode() == "", err.decode()
     assert took < 1.0, (took, lines)
     assert any(line.startswith(f"profile       {AIRPODS}  hfp") for line in lines), lines
+    # The model's link is the card's profile (route.rig-link, notify.rig-link [INF]): a playback app cannot
+    # use the HFP link, so its route goes to the speaker with routeConfigurationChange, and comes back.
+    hfp_at = next(i for i, line in enumerate(lines) if line.startswith(f"profile       {AIRPODS}  hfp"))
+    later = lines[hfp_at:]
+    assert any("routeChange(reason=routeConfigurationChange" in line for line in later), lines
+    speaker = later.index("session       route in[-] out[builtInSpeaker]  (48000 Hz)")
+    assert any(line.startswith("session       route in[-] out[bluetoothA2DP]") for line in later[speaker:]), lines
 
 
 async def test_the_policys_switch_goes_to_an_offered_profile_through_pactl(audio_rig, audio_bus):
