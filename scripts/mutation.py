@@ -60,6 +60,8 @@ NOT_FOR_MUTANTS = [
     # Records stories on the fake bluetoothd through a `routesim record` subprocess (the installed code,
     # not the mutant); the bundled recordings it checks replay in-process from fixtures/recordings anyway.
     "tests/test_record_replay.py",
+    # Reads the checkout's pyproject.toml (packaging, not behaviour).
+    "tests/test_python_api.py::test_the_package_is_marked_typed",
 ]
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
@@ -98,6 +100,8 @@ def stage(pyproject: dict, modules: list[str]) -> list[Path]:
     # Some tests open bundled files by their checkout path (fixtures/scenarios/...): a data copy there too.
     shutil.copytree(ROOT / "fixtures", WORK / "fixtures", ignore=shutil.ignore_patterns("*.py", "__pycache__"),
                     dirs_exist_ok=True)
+    # docs/sources.md: the citation tests check the scenarios' and the rules' source keys against it.
+    shutil.copytree(ROOT / "docs", WORK / "docs", dirs_exist_ok=True)
     targets = [installed_path(m, dirs) for m in modules]
 
     pytest_ini = dict(pyproject["tool"]["pytest"]["ini_options"])
@@ -110,12 +114,12 @@ def stage(pyproject: dict, modules: list[str]) -> list[Path]:
         else:
             testpaths.append(str(installed_path(p, dirs)))
     pytest_ini["testpaths"] = testpaths
-    ignores = [f"--ignore={p}" for p in NOT_FOR_MUTANTS]
+    ignores = [f"--deselect={p}" if "::" in p else f"--ignore={p}" for p in NOT_FOR_MUTANTS]
     lines = ["[tool.pytest.ini_options]"]
     lines += [f"{k} = {json.dumps(v)}" for k, v in pytest_ini.items()]
     lines += ["", "[tool.mutmut]",
               'source_paths = ["src/routesim"]',
-              f"also_copy = {json.dumps(['conftest.py', 'fixtures', *(p for p in testpaths if p != 'tests' and p in pytest_ini['testpaths'] and not p.startswith('src/'))])}",
+              f"also_copy = {json.dumps(['conftest.py', 'fixtures', 'docs', *(p for p in testpaths if p != 'tests' and p in pytest_ini['testpaths'] and not p.startswith('src/'))])}",
               f"only_mutate = {json.dumps([str(t) for t in targets])}",
               f"pytest_add_cli_args = {json.dumps(['-q', '-p', 'no:cacheprovider', *ignores])}",
               "use_git_change_detection = false",
