@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pytest
 
 from routesim.routes.cli.main import main
+from routesim.routes.scenario.expectations import Check
 
 # The worlds the expectations look at. The `expect:` step is appended after the last line, so its line
 # number is the number of lines here plus one.
@@ -372,3 +373,30 @@ def test_a_wrong_rig_fact_is_drift_run_passes_replay_strict_fails(tmp_path, caps
         line = _expect_line(RIG_WORLD)
         assert any(f"L{line}" in row and "pods" in row and "profile" in row and "hfp" in row and "a2dp" in row
                    for row in out.splitlines()), out
+
+
+def test_rig_codec_and_rate_drift_carry_the_rig_value_and_the_models(tmp_path, capsys):
+    """The rig's codec and sample rate are compared with the model's view of the link while the accessory
+    carries the route: SBC and 8 kHz (the call profile's rate) against AirPods playing over A2DP, which an
+    iPhone feeds AAC at 44.1 or 48 kHz [DEV gh:DeaDBeeF-Player/deadbeef#1910; INF for iOS], are drift with both values."""
+    path = _write(tmp_path, RIG_WORLD, "rig: {pods: {codec: sbc, sampleRate: 8000}}")
+    assert main(["run", "--format", "json", path]) == 0
+    obj = json.loads(capsys.readouterr().out.strip().splitlines()[0])
+    checks = {c["key"]: c for s in obj["steps"] for c in s.get("checks", ())}
+    codec, rate = checks["rig.pods.codec"], checks["rig.pods.sampleRate"]
+    assert (codec["pass"], codec["drift"], codec["expected"], codec["actual"]) == (False, True, "sbc", "aac")
+    assert (rate["pass"], rate["drift"], rate["expected"]) == (False, True, 8000)
+    assert rate["actual"] in (44100, 48000)
+
+
+@pytest.mark.parametrize("check, shown", [
+    (Check("k", False, 1, 2), {"key": "k", "pass": False, "expected": 1, "actual": 2}),
+    (Check("k", True, 1, 1, message="why"), {"key": "k", "pass": True, "expected": 1, "actual": 1,
+                                             "message": "why"}),
+    (Check("k", False, 1, 2, drift=True), {"key": "k", "pass": False, "expected": 1, "actual": 2, "drift": True}),
+    # a set is shown sorted by its text, whatever its members' types (the JSON report must not raise)
+    (Check("k", True, frozenset({"b", 1, "a"}), {"a"}), {"key": "k", "pass": True, "expected": [1, "a", "b"],
+                                                       "actual": ["a"]}),
+])
+def test_a_check_as_the_json_report_shows_it(check, shown):
+    assert check.as_dict() == shown
