@@ -127,7 +127,14 @@ def test_the_hint_end_names_its_rule():
     ("- others.stop: music", ["other app 'music'", "not playing"]),
     ("- cellular.decline: gsm", ["call 'gsm'", "only a ringing call can be declined"]),
     ("- callkit.startCall: voip\n- cellular.decline: voip", ["no cellular call 'voip'"]),
-], ids=["stop-a-stopped-app", "decline-an-ended-call", "decline-a-callkit-call"])
+    ("- others.play: music\n- others.play: music", ["other app 'music'", "already playing"]),
+    ("- cellular.answer: gsm", ["call 'gsm'", "not ringing", "nothing to answer"]),
+    ("- cellular.incoming: two\n- cellular.end: two", ["call 'two'", "only an answered call can end",
+                                                        "(a ringing one is declined)"]),
+    ("- callkit.startCall: voip\n- cellular.answer: voip", ["no cellular call 'voip'"]),
+    ("- callkit.startCall: voip\n- cellular.end: voip", ["no cellular call 'voip'"]),
+], ids=["stop-a-stopped-app", "decline-an-ended-call", "decline-a-callkit-call", "play-a-playing-app",
+        "answer-an-ended-call", "end-a-ringing-call", "answer-a-callkit-call", "end-a-callkit-call"])
 def test_a_step_that_cannot_be_done_says_why(steps, words):
     text = textwrap.dedent("""
         name: t
