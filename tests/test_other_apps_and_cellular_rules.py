@@ -191,3 +191,72 @@ CELLULAR_OTHERS = """
 ], ids=["after-a-stopped-app", "after-a-spared-mixable-app"])
 def test_a_ringing_call_interrupts_every_sounding_other_app(first, spare):
     _passes(CELLULAR_OTHERS.format(first=first, spare=spare))
+
+
+def test_an_interrupted_other_app_stays_interrupted_by_its_interrupter_after_a_call():
+    # music was interrupted by the podcast, not by the call: when the declined call releases the podcast,
+    # music stays interrupted [DOC ASPG-B: non-mixable interrupts non-mixable; INF: others resume after a call]
+    _passes("""
+        name: t
+        others:
+          music: {category: playback, playing: true}
+          podcast: {category: playback}
+        steps:
+          - others.play: podcast
+          - cellular.incoming: gsm
+          - expect: {others: {music: interrupted, podcast: interrupted}}
+          - cellular.decline: gsm
+          - expect: {others: {music: interrupted, podcast: playing}}
+        """)
+
+
+# scenario steps -> (step op, rules it must fire, rules it must not fire)
+RULE_ROWS = {
+    "ducking-other-with-the-app-inactive": ("""
+        others:
+          nav: {category: playback, options: [duckOthers]}
+        steps:
+          - session.setCategory: {category: playback}
+          - others.play: nav
+        """, "others.play", [], ["activate.ducks-others"]),
+    "ducking-other-with-the-app-active": ("""
+        others:
+          nav: {category: playback, options: [duckOthers]}
+        steps:
+          - session.setCategory: {category: playback, options: [mixWithOthers]}
+          - session.setActive: true
+          - others.play: nav
+        """, "others.play", ["activate.ducks-others"], []),
+    "primary-audio-over-a-mixable-app": ("""
+        others:
+          music: {category: playback}
+        steps:
+          - session.setCategory: {category: ambient}
+          - session.setActive: true
+          - others.play: music
+        """, "others.play", ["interrupt.mixable-not-interrupted", "interrupt.secondary-hint"], ["interrupt.began"]),
+}
+
+
+@pytest.mark.parametrize("body, op, fired, not_fired", RULE_ROWS.values(), ids=RULE_ROWS.keys())
+def test_the_rules_a_step_fires(body, op, fired, not_fired):
+    # what explain shows for the step [DOC H-Types: duckOthers ducks others while the session is active;
+    # ambient is mixable: not interrupted, hinted to silence secondary audio]
+    rules = _rules_at(_passes("name: t\n" + textwrap.dedent(body)), op)
+    assert set(fired) <= set(rules) and not set(not_fired) & set(rules), rules
+
+
+def test_the_insufficient_priority_error_names_the_call_holder():
+    # while a phone call is up the Phone app holds call priority: playAndRecord activation fails with
+    # insufficientPriority [DOC H-Errors; DEV twilio-interruptions], and the message says who holds it
+    res = _passes("""
+        name: t
+        steps:
+          - session.setCategory: {category: playAndRecord}
+          - cellular.incoming: gsm
+          - cellular.answer: gsm
+          - session.setActive: true
+          - expect: {error: insufficientPriority}
+        """)
+    (err,) = [s.error for s in res.steps if s.step.op == "session.setActive"]
+    assert "Phone hosts a call" in str(err)
