@@ -260,3 +260,27 @@ def test_the_insufficient_priority_error_names_the_call_holder():
         """)
     (err,) = [s.error for s in res.steps if s.step.op == "session.setActive"]
     assert "Phone hosts a call" in str(err)
+
+
+REASON = """
+    name: t
+    platform: {platform}
+    others:
+      music: {{category: playback}}
+    steps:
+      - session.setCategory: {{category: playback}}
+      - session.setActive: true
+      - others.play: music
+      - expect:
+          {key}:
+            - interruption: {{type: began, reason: default}}
+    """
+
+
+@pytest.mark.parametrize("platform, key", [
+    ("ios-14.4", "notificationsExclude"), ("ios-14.5", "notificationsInclude"), ("ios-15.0", "notificationsInclude"),
+])
+def test_the_interruption_reason_key_exists_from_ios_14_5(platform, key):
+    # AVAudioSessionInterruptionReasonKey is iOS 14.5 [DOC H-Types17]; an app's interruption by another
+    # app's non-mixable audio has reason default [INF]
+    _passes(REASON.format(platform=platform, key=key))
