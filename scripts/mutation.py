@@ -57,6 +57,8 @@ NOT_FOR_MUTANTS = [
     "tests/bluez",
     "tests/pipewire",
     "tests/fuzz",
+    "examples/test_fake_bluetooth_rig.py",  # the rig examples: the fake bluetoothd on a private D-Bus
+    "examples/test_rig_airpods_call.py",
     # Records stories on the fake bluetoothd through a `routesim record` subprocess (the installed code,
     # not the mutant); the bundled recordings it checks replay in-process from fixtures/recordings anyway.
     "tests/test_record_replay.py",
