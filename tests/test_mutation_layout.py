@@ -31,4 +31,4 @@ def test_a_path_outside_the_package_is_refused():
 
 
 def test_the_tests_left_out_of_mutation_runs_exist():
-    assert all((ROOT / p).is_file() for p in mutation.NOT_FOR_MUTANTS)
+    assert all((ROOT / p.partition("::")[0]).exists() for p in mutation.NOT_FOR_MUTANTS)

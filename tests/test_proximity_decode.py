@@ -57,6 +57,7 @@ def test_example_b_airpods_2_right_pod_primary_flipped(catalog):
     assert s.connection_state_name == "music"  # 05
     assert s.microphone == "right"  # bit 5 XOR bit 6 = 0 XOR 0
     assert s.lid_open is None
+    assert s.ears() == ("out", "in")
 
 
 def test_example_c_airpods_pro_2_charging_in_open_case(catalog):
@@ -70,6 +71,7 @@ def test_example_c_airpods_pro_2_charging_in_open_case(catalog):
     assert s.lid_counter == 1 and s.lid_open is True  # 0x51: bit 3 = 0, broadcaster in the case: it counts
     assert s.color_name == "white"
     assert (s.left_in_ear, s.right_in_ear) == (False, False)
+    assert s.ears() == ("out", "out")
     assert s.microphone == "left"  # bit 5 XOR bit 6 = 0 XOR 1
 
 
@@ -77,6 +79,21 @@ def test_only_the_left_pod_charging_is_not_the_case_charging(catalog):
     """Example A with byte 7 = 0x1F: flags 0x1, bit 0 only, the left pod (not flipped) charges (§5.3)."""
     s = decode_proximity(EXAMPLE_A[:7] + bytes([0x1F]) + EXAMPLE_A[8:], catalog)
     assert (s.left_charging, s.right_charging, s.case_charging) == (True, False, False)
+
+
+def test_one_pod_in_the_ear_not_flipped(catalog):
+    """Example A with status 0x29: bit 1 clear, bit 3 set; not flipped and not in the case (x = 0), so the
+    left pod reads bit 1 and the right pod bit 3 (§5.3): only the right pod is in an ear."""
+    s = decode_proximity(EXAMPLE_A[:5] + bytes([0x29]) + EXAMPLE_A[6:], catalog)
+    assert (s.left_in_ear, s.right_in_ear) == (False, True)
+    assert s.ears() == ("out", "in")
+
+
+def test_a_single_unit_model_reads_flags_bit_0_as_its_charging(catalog):
+    """Example A with AirPods Max's product id and byte 7 = 0x1F: flags bit 0, the headset charges (§5.3)."""
+    s = decode_proximity(EXAMPLE_A[:3] + bytes([0x0A, 0x20]) + EXAMPLE_A[5:7] + bytes([0x1F]) + EXAMPLE_A[8:],
+                         catalog)
+    assert s.model_id == "airpods-max" and s.single_charging is True
 
 
 def test_one_pod_in_the_case(catalog):
@@ -143,6 +160,9 @@ def test_unknown_product_id_decodes_without_a_model(catalog):
     s = decode_proximity(unknown, catalog)
     assert s.product_id == 0x20FE and s.model is None
     assert s.ears() is None and s.batteries() == (None, None, None)  # no model: nothing to attribute
+    # the same with a case level in the record (Example C's F9: case nibble 9): still not attributed
+    s = decode_proximity(EXAMPLE_C[:3] + _hex("FE 20") + EXAMPLE_C[5:], catalog)
+    assert s.case == 90 and s.batteries() == (None, None, None)
 
 
 def test_a_model_without_ear_detection_has_no_ears(catalog):

@@ -30,3 +30,10 @@ def test_every_rule_names_a_tagged_source():
 def test_every_rule_is_exercised():
     unexercised = set(RULES) - fired_by_scenarios() - fired_by_rows() - fired_by_call_rows()
     assert not unexercised, f"rules no scenario or table row exercises: {sorted(unexercised)}"
+
+
+def test_every_fired_rule_is_a_listed_rule():
+    """What `explain` shows for a step is looked up in the rule table: a rule id the model fires that the
+    table does not list (a typo, a renamed rule) would be a step explained by nothing."""
+    unknown = (fired_by_scenarios() | fired_by_rows() | fired_by_call_rows()) - set(RULES)
+    assert not unknown, f"rule ids fired but not in the rule table: {sorted(map(str, unknown))}"

@@ -1,0 +1,286 @@
+"""Other apps' sessions and cellular calls: the rules the bundled scenarios leave open, one row each.
+
+Every ``expect`` is written from the rule it pins (the sources named in the row's comment), not from the
+model's output: [DOC ASPG-B, ASPG-Int, H-Types: non-mixable interrupts non-mixable]; [DOC H-Types,
+H-Session17: silenceSecondaryAudioHint goes to foreground apps with an active session]; [DEV
+twilio-interruptions; DOC H-Session17: a ringing call interrupts, and with
+setPrefersNoInterruptionsFromSystemAlerts (iOS 14.5) only answering does]; [INF] the modelling choices
+stated in routes/phone/others.py and routes/phone/cellular.py (an interrupted other app resumes when what
+interrupted it stops; mixable others are spared when phoneCallsInterruptMixable is false).
+"""
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from routesim.profiles.catalog import default_catalog
+from routesim.routes.scenario.loader import load_text
+from routesim.routes.scenario.runner import run_scenario
+
+
+def _run(text: str):
+    catalog = default_catalog()
+    (scenario,) = load_text(textwrap.dedent(text), "case.scenario.yaml", catalog.ids())
+    return run_scenario(scenario, catalog)
+
+
+def _passes(text: str):
+    res = _run(text)
+    assert res.invalid is None, res.invalid
+    failed = [(c.key, c.expected, c.actual) for s in res.steps for c in s.checks if not c.ok]
+    assert not failed, failed
+    return res
+
+
+def _rules_at(res, op: str) -> list[str]:
+    return [r for s in res.steps if s.step.op == op for r in s.rules]
+
+
+OTHERS_ROWS = {
+    # non-mixable podcast interrupts non-mixable music; stopping a third app leaves music interrupted;
+    # stopping the podcast resumes music [DOC ASPG-B; INF]
+    "resumes-when-its-interrupter-stops": """
+        name: t
+        others:
+          music: {category: playback, playing: true}
+          podcast: {category: playback}
+          game: {category: ambient}
+        steps:
+          - others.play: game
+          - others.play: podcast
+          - expect: {others: {music: interrupted, podcast: playing, game: playing}}
+          - others.stop: game
+          - expect: {others: {music: interrupted, podcast: playing, game: stopped}}
+          - others.stop: podcast
+          - expect: {others: {music: playing, podcast: stopped}}
+        """,
+    # a backgrounded app gets no silenceSecondaryAudioHint when the primary audio stops [DOC H-Types]
+    "no-hint-end-in-the-background": """
+        name: t
+        app: {backgroundAudio: true}
+        others:
+          music: {category: playback}
+        steps:
+          - session.setCategory: {category: playback, options: [mixWithOthers]}
+          - session.setActive: true
+          - app: background
+          - others.play: music
+          - others.stop: music
+          - expect:
+              notificationsExclude: [silenceSecondaryAudioHint]
+              session: {isActive: true}
+        """,
+    # an inactive session gets no hint either [DOC H-Types: "foreground apps with an active session"]
+    "no-hint-end-when-inactive": """
+        name: t
+        others:
+          music: {category: playback}
+        steps:
+          - session.setCategory: {category: ambient}
+          - others.play: music
+          - others.stop: music
+          - expect:
+              notificationsExclude: [silenceSecondaryAudioHint]
+        """,
+    # music interrupted by the podcast was not sounding: stopping it is no end of primary audio [DOC H-Types]
+    "no-hint-end-for-an-interrupted-other": """
+        name: t
+        others:
+          music: {category: playback, playing: true}
+          podcast: {category: playback}
+        steps:
+          - session.setCategory: {category: ambient}
+          - session.setActive: true
+          - others.play: podcast
+          - expect: {others: {music: interrupted}}
+          - others.stop: music
+          - expect:
+              notificationsExclude: [silenceSecondaryAudioHint]
+        """,
+}
+
+
+@pytest.mark.parametrize("text", OTHERS_ROWS.values(), ids=OTHERS_ROWS.keys())
+def test_other_apps_rule(text):
+    _passes(text)
+
+
+def test_the_hint_end_names_its_rule():
+    res = _passes("""
+        name: t
+        others:
+          music: {category: playback}
+        steps:
+          - session.setCategory: {category: ambient}
+          - session.setActive: true
+          - others.play: music
+          - others.stop: music
+          - expect:
+              notificationsInclude:
+                - silenceSecondaryAudioHint: {type: end}
+        """)
+    assert "interrupt.secondary-hint" in _rules_at(res, "others.stop")
+
+
+@pytest.mark.parametrize("steps, words", [
+    ("- others.stop: music", ["other app 'music'", "not playing"]),
+    ("- cellular.decline: gsm", ["call 'gsm'", "only a ringing call can be declined"]),
+    ("- callkit.startCall: voip\n- cellular.decline: voip", ["no cellular call 'voip'"]),
+    ("- others.play: music\n- others.play: music", ["other app 'music'", "already playing"]),
+    ("- cellular.answer: gsm", ["call 'gsm'", "not ringing", "nothing to answer"]),
+    ("- cellular.incoming: two\n- cellular.end: two", ["call 'two'", "only an answered call can end",
+                                                        "(a ringing one is declined)"]),
+    ("- callkit.startCall: voip\n- cellular.answer: voip", ["no cellular call 'voip'"]),
+    ("- callkit.startCall: voip\n- cellular.end: voip", ["no cellular call 'voip'"]),
+], ids=["stop-a-stopped-app", "decline-an-ended-call", "decline-a-callkit-call", "play-a-playing-app",
+        "answer-an-ended-call", "end-a-ringing-call", "answer-a-callkit-call", "end-a-callkit-call"])
+def test_a_step_that_cannot_be_done_says_why(steps, words):
+    text = textwrap.dedent("""
+        name: t
+        others:
+          music: {category: playback}
+        steps:
+          - session.setCategory: {category: playAndRecord}
+          - cellular.incoming: gsm
+          - cellular.decline: gsm
+        """) + textwrap.indent(steps, "  ") + "\n"
+    res = _run(text)
+    assert res.invalid is not None
+    for word in words:
+        assert word in res.invalid, res.invalid
+
+
+ALERT_PREFERENCE = """
+    name: t
+    platform: {platform}
+    steps:
+      - session.setCategory: {{category: playback}}
+      - session.setPrefersNoInterruptionsFromSystemAlerts: true
+      - session.setActive: true
+      - cellular.incoming: gsm
+      - expect:
+          session: {{isActive: {active}}}
+    """
+
+
+@pytest.mark.parametrize("platform, active", [
+    ("ios-14.4", "false"), ("ios-14.5", "true"), ("ios-15.0", "true"), ("ios-26.0", "true"),
+])
+def test_with_the_alert_preference_a_ringing_call_does_not_interrupt(platform, active):
+    # setPrefersNoInterruptionsFromSystemAlerts exists from iOS 14.5 [DOC H-Session17]: before, the
+    # ringing call interrupts as without it
+    _passes(ALERT_PREFERENCE.format(platform=platform, active=active))
+
+
+CELLULAR_OTHERS = """
+    name: t
+    behavior: {{phoneCallsInterruptMixable: {spare}}}
+    others:
+      first: {first}
+      second: {{category: playback, playing: true}}
+    steps:
+      - cellular.incoming: gsm
+      - expect: {{others: {{second: interrupted}}}}
+    """
+
+
+@pytest.mark.parametrize("first, spare", [
+    ("{category: playback}", "true"),                                   # a stopped app is skipped, not the end
+    ("{category: playback, options: [mixWithOthers], playing: true}", "false"),  # a spared app is skipped too
+], ids=["after-a-stopped-app", "after-a-spared-mixable-app"])
+def test_a_ringing_call_interrupts_every_sounding_other_app(first, spare):
+    _passes(CELLULAR_OTHERS.format(first=first, spare=spare))
+
+
+def test_an_interrupted_other_app_stays_interrupted_by_its_interrupter_after_a_call():
+    # music was interrupted by the podcast, not by the call: when the declined call releases the podcast,
+    # music stays interrupted [DOC ASPG-B: non-mixable interrupts non-mixable; INF: others resume after a call]
+    _passes("""
+        name: t
+        others:
+          music: {category: playback, playing: true}
+          podcast: {category: playback}
+        steps:
+          - others.play: podcast
+          - cellular.incoming: gsm
+          - expect: {others: {music: interrupted, podcast: interrupted}}
+          - cellular.decline: gsm
+          - expect: {others: {music: interrupted, podcast: playing}}
+        """)
+
+
+# scenario steps -> (step op, rules it must fire, rules it must not fire)
+RULE_ROWS = {
+    "ducking-other-with-the-app-inactive": ("""
+        others:
+          nav: {category: playback, options: [duckOthers]}
+        steps:
+          - session.setCategory: {category: playback}
+          - others.play: nav
+        """, "others.play", [], ["activate.ducks-others"]),
+    "ducking-other-with-the-app-active": ("""
+        others:
+          nav: {category: playback, options: [duckOthers]}
+        steps:
+          - session.setCategory: {category: playback, options: [mixWithOthers]}
+          - session.setActive: true
+          - others.play: nav
+        """, "others.play", ["activate.ducks-others"], []),
+    "primary-audio-over-a-mixable-app": ("""
+        others:
+          music: {category: playback}
+        steps:
+          - session.setCategory: {category: ambient}
+          - session.setActive: true
+          - others.play: music
+        """, "others.play", ["interrupt.mixable-not-interrupted", "interrupt.secondary-hint"], ["interrupt.began"]),
+}
+
+
+@pytest.mark.parametrize("body, op, fired, not_fired", RULE_ROWS.values(), ids=RULE_ROWS.keys())
+def test_the_rules_a_step_fires(body, op, fired, not_fired):
+    # what explain shows for the step [DOC H-Types: duckOthers ducks others while the session is active;
+    # ambient is mixable: not interrupted, hinted to silence secondary audio]
+    rules = _rules_at(_passes("name: t\n" + textwrap.dedent(body)), op)
+    assert set(fired) <= set(rules) and not set(not_fired) & set(rules), rules
+
+
+def test_the_insufficient_priority_error_names_the_call_holder():
+    # while a phone call is up the Phone app holds call priority: playAndRecord activation fails with
+    # insufficientPriority [DOC H-Errors; DEV twilio-interruptions], and the message says who holds it
+    res = _passes("""
+        name: t
+        steps:
+          - session.setCategory: {category: playAndRecord}
+          - cellular.incoming: gsm
+          - cellular.answer: gsm
+          - session.setActive: true
+          - expect: {error: insufficientPriority}
+        """)
+    (err,) = [s.error for s in res.steps if s.step.op == "session.setActive"]
+    assert "Phone hosts a call" in str(err)
+
+
+REASON = """
+    name: t
+    platform: {platform}
+    others:
+      music: {{category: playback}}
+    steps:
+      - session.setCategory: {{category: playback}}
+      - session.setActive: true
+      - others.play: music
+      - expect:
+          {key}:
+            - interruption: {{type: began, reason: default}}
+    """
+
+
+@pytest.mark.parametrize("platform, key", [
+    ("ios-14.4", "notificationsExclude"), ("ios-14.5", "notificationsInclude"), ("ios-15.0", "notificationsInclude"),
+])
+def test_the_interruption_reason_key_exists_from_ios_14_5(platform, key):
+    # AVAudioSessionInterruptionReasonKey is iOS 14.5 [DOC H-Types17]; an app's interruption by another
+    # app's non-mixable audio has reason default [INF]
+    _passes(REASON.format(platform=platform, key=key))
