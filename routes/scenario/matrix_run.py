@@ -141,6 +141,8 @@ def run_matrix(job: MatrixJob, *, workers: int | None = None, cluster: str | Non
                 collect(*run_range(job, start, stop))
         else:
             ctx = _context()
+            _WORKER.clear()
+            _WORKER[job] = prepared  # forked workers inherit the parsed job and its baselines
             with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
                 futures = [pool.submit(run_range, job, a, b) for a, b in chunks(total, workers)]
                 for fut in as_completed(futures):
