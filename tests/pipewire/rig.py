@@ -52,6 +52,19 @@ async def poll(what: str, check: Callable[[], Any], timeout: float = TIMEOUT, in
         await asyncio.sleep(interval)
 
 
+def processes_in(world: str) -> list[str]:
+    """PIDs of every process whose environment names ``world`` (a private runtime directory): what a
+    stopped audio stack or fake-bluez must not leave behind, children included."""
+    return [p.name for p in Path("/proc").iterdir() if p.name.isdigit() and _environ_has(p, world)]
+
+
+def _environ_has(proc: Path, value: str) -> bool:
+    try:
+        return value.encode() in (proc / "environ").read_bytes()
+    except OSError:  # the process ended meanwhile, or is not ours to read
+        return False
+
+
 def write_tone(path: Path, seconds: float, rate: int = 48000, freq: float = 440.0) -> Path:
     """A stereo 16-bit sine of exactly ``seconds`` (rounded to whole samples) as a WAV file."""
     n = round(seconds * rate)

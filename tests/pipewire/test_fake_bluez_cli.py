@@ -7,11 +7,10 @@ import asyncio
 import os
 import signal
 import sys
-from pathlib import Path
 
 from routesim.bt.fake_bluez.audio_stack import missing_programs, parse_pactl_cards
 
-from tests.pipewire.rig import poll
+from tests.pipewire.rig import poll, processes_in
 
 
 async def test_fake_bluez_with_pipewire_makes_a_card_and_stops_cleanly(audio_bus):
@@ -44,13 +43,6 @@ async def test_fake_bluez_with_pipewire_makes_a_card_and_stops_cleanly(audio_bus
         rc = await asyncio.wait_for(proc.wait(), 20)
     assert rc == 0
     runtime = env["PIPEWIRE_RUNTIME_DIR"]
-    left = [p.name for p in Path("/proc").iterdir() if p.name.isdigit() and _environ_has(p, runtime)]
+    left = processes_in(runtime)
     assert left == [], f"processes left behind by fake-bluez --pipewire: {left}"
     assert not os.path.exists(runtime)
-
-
-def _environ_has(proc: Path, value: str) -> bool:
-    try:
-        return value.encode() in (proc / "environ").read_bytes()
-    except OSError:
-        return False

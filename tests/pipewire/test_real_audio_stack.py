@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-from pathlib import Path
 
 from routesim.bt.bluez.constants import A2DP_SOURCE, TRANSPORT
 from routesim.bt.fake_bluez.a2dp import matches
@@ -18,7 +17,7 @@ from routesim.bt.fake_bluez.audio_stack import AudioStack
 from routesim.bt.fake_bluez.hfp import HF_CODEC_NEGOTIATION
 from routesim.bt.fake_bluez.media import A2DP_MTU
 
-from tests.pipewire.rig import NOT_RUN_HERE, AudioRig, poll
+from tests.pipewire.rig import NOT_RUN_HERE, AudioRig, poll, processes_in
 
 MODEL = "airpods-pro-2"
 PODS = "AA:BB:CC:DD:EE:01"
@@ -230,16 +229,10 @@ async def test_stopping_the_stack_leaves_nothing_running(audio_bus, audio_fake):
     # the fake bluetoothd saw the audio server leave the bus and dropped its registrations
     await poll("the registrations to go", lambda: not audio_fake.audio_server)
     # no process anywhere still lives in that stack's world (children included)
-    left = [p.name for p in Path("/proc").iterdir() if p.name.isdigit() and _environ_has(p, runtime)]
+    left = processes_in(runtime)
     assert left == [], f"processes left with XDG_RUNTIME_DIR={runtime}: {left}"
     assert not os.path.exists(runtime)
 
-
-def _environ_has(proc: Path, value: str) -> bool:
-    try:
-        return value.encode() in (proc / "environ").read_bytes()
-    except OSError:
-        return False
 
 
 async def test_transport_acquire_rules_for_other_clients(audio_rig: AudioRig):
