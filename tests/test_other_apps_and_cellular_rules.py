@@ -284,3 +284,120 @@ def test_the_interruption_reason_key_exists_from_ios_14_5(platform, key):
     # AVAudioSessionInterruptionReasonKey is iOS 14.5 [DOC H-Types17]; an app's interruption by another
     # app's non-mixable audio has reason default [INF]
     _passes(REASON.format(platform=platform, key=key))
+
+
+# Cellular calls beside the app's CallKit calls and beside each other: the cases the bundled call stories
+# leave open. Each row: the story, and what the sources (or the modelling choice named) say must follow.
+CELLULAR_ROWS = {
+    # End & Accept ends the app's call even while it is still connecting: a started call is the app's
+    # call from the start action on [DEV forum-715488: End & Accept ends the VoIP call; INF: connecting counts]
+    "end-and-accept-ends-a-connecting-call": """
+        steps:
+          - session.setCategory: {category: playAndRecord, mode: voiceChat}
+          - callkit.startCall: {call: out, connectAfter: 30s}
+          - expect: {calls: {out: connecting}, notificationsInclude: [didActivate]}
+          - cellular.incoming: gsm
+          - cellular.answer: gsm
+          - expect: {calls: {out: ended, gsm: active}, notificationsInclude: [didDeactivate]}
+        """,
+    # Hold & Accept holds a connecting call too [DEV forum-715488, gh:opentok/CallKit#20; INF]
+    "hold-and-accept-holds-a-connecting-call": """
+        steps:
+          - session.setCategory: {category: playAndRecord, mode: voiceChat}
+          - callkit.startCall: {call: out, connectAfter: 30s}
+          - cellular.incoming: gsm
+          - cellular.answer: {call: gsm, holdOthers: true}
+          - expect: {calls: {out: held, gsm: active}, notificationsInclude: [didDeactivate]}
+        """,
+    # Two CallKit calls, the first held by the app itself, the second held by Hold & Accept: ending the
+    # cellular call locally unholds only the call held for it [DEV forum-749202, forum-715488]; that call has
+    # the audio again, so ending the other (held) call deactivates nothing [DOC Doc-didDeactivate: the
+    # session deactivates when the calls' audio ends; INF]
+    "local-end-unholds-only-the-call-held-for-it": """
+        steps:
+          - session.setCategory: {category: playAndRecord, mode: voiceChat}
+          - callkit.reportIncoming: first
+          - callkit.answer: first
+          - callkit.hold: first
+          - callkit.startCall: second
+          - expect: {calls: {first: held, second: active}}
+          - cellular.incoming: gsm
+          - cellular.answer: {call: gsm, holdOthers: true}
+          - expect: {calls: {first: held, second: held, gsm: active}, session: {isActive: false}}
+          - cellular.end: {call: gsm, by: local}
+          - expect: {calls: {first: held, second: active}, notifications: [didActivate], session: {isActive: true}}
+          - callkit.end: first
+          - expect: {calls: {first: ended, second: active}, notifications: [], session: {isActive: true}}
+        """,
+    # While a cellular call rings the Phone app already holds call priority [DTS forum-804510; DOC H-Errors]
+    "call-priority-while-a-call-rings": """
+        steps:
+          - session.setCategory: {category: playAndRecord}
+          - cellular.incoming: gsm
+          - session.setActive: true
+          - expect: {error: insufficientPriority}
+        """,
+    # Declining a waiting call leaves the answered one up: the Phone app keeps call priority
+    "declining-a-waiting-call-keeps-call-priority": """
+        steps:
+          - session.setCategory: {category: playAndRecord}
+          - cellular.incoming: one
+          - cellular.answer: one
+          - cellular.incoming: two
+          - cellular.decline: two
+          - session.setActive: true
+          - expect: {error: insufficientPriority}
+        """,
+    # Ending the answered call while a second one still rings: call priority stays with the ringing call
+    "ending-a-call-while-another-rings-keeps-call-priority": """
+        steps:
+          - session.setCategory: {category: playAndRecord}
+          - cellular.incoming: one
+          - cellular.answer: one
+          - cellular.incoming: two
+          - cellular.end: one
+          - session.setActive: true
+          - expect: {error: insufficientPriority}
+          - cellular.decline: two
+          - session.setActive: true
+          - expect: {session: {isActive: true}}
+        """,
+    # A playback app interrupted by the ringing call reactivates itself (playback needs no call priority):
+    # its interruption is over, so the declined call brings no second end [INF: an interruption ends once]
+    "a-reactivated-app-gets-no-end-from-the-declined-call": """
+        steps:
+          - session.setCategory: {category: playback}
+          - session.setActive: true
+          - cellular.incoming: gsm
+          - expect:
+              session: {isActive: false}
+              notificationsInclude: [{interruption: {type: began}}]
+          - session.setActive: true
+          - expect: {session: {isActive: true}}
+          - cellular.decline: gsm
+          - expect:
+              session: {isActive: true}
+              notificationsExclude: [{interruption: {type: ended}}]
+        """,
+}
+
+
+@pytest.mark.parametrize("body", CELLULAR_ROWS.values(), ids=CELLULAR_ROWS.keys())
+def test_cellular_calls_beside_other_calls(body):
+    _passes("name: t\n" + textwrap.dedent(body))
+
+
+@pytest.mark.parametrize("steps", [
+    "- cellular.incoming: gsm",
+    "- cellular.incoming: gsm\n- cellular.answer: gsm",
+], ids=["ringing", "answered"])
+def test_the_insufficient_priority_error_names_the_call_holder_while_ringing_or_up(steps):
+    res = _passes("name: t\nsteps:\n- session.setCategory: {category: playAndRecord}\n" + steps
+                  + "\n- session.setActive: true\n- expect: {error: insufficientPriority}\n")
+    (err,) = [s.error for s in res.steps if s.step.op == "session.setActive"]
+    assert str(err).endswith("Phone hosts a call")
+
+
+def test_ending_a_ringing_cellular_call_says_to_decline_it():
+    res = _run("name: t\nsteps:\n- cellular.incoming: gsm\n- cellular.end: gsm\n")
+    assert "only an answered call can end (a ringing one is declined)" in str(res.invalid)

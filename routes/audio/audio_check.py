@@ -13,4 +13,3 @@ def attach(run) -> None:
     run.extras["audio"] = audio
 
 
-HANDLERS: dict = {}

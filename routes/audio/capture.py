@@ -101,15 +101,3 @@ def attach(run) -> None:
     capture = Capture(run.phone)
     run.capture = capture
     run.extras["capture"] = capture.view
-
-
-def _capture(run) -> Capture:
-    return run.attached("capture")
-
-
-HANDLERS = {
-    "capture.start": lambda run, a: run.manager.call(
-        _capture(run).start, a["automaticallyConfiguresApplicationAudioSession"],
-        a["configuresApplicationAudioSessionToMixWithOthers"]),
-    "capture.stop": lambda run, a: run.manager.call(_capture(run).stop),
-}

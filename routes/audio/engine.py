@@ -215,25 +215,6 @@ def attach(run) -> None:
     run.extras["engine"] = engine.view
 
 
-def _engine(run) -> Engine:
-    return run.attached("engine")
-
-
-def _handler(method: str, unpack=lambda a: (a,)):
-    def handler(run, arg: Any) -> None:
-        run.manager.call(getattr(_engine(run), method), *unpack(arg))
-    return handler
-
-
-HANDLERS = {
-    "engine.start": _handler("start", lambda a: ()),
-    "engine.stop": _handler("stop", lambda a: ()),
-    "engine.installTap": _handler("install_tap", lambda a: (a["format"] if isinstance(a, dict) else "hardware",)),
-    "engine.removeTap": _handler("remove_tap", lambda a: ()),
-    "engine.setVoiceProcessingEnabled": _handler("set_voice_processing"),
-}
-
-
 def _config(phone: Phone) -> Configuration:
     """The configuration the route follows (a CallKit call's system session, when routes.callkit sets one)."""
     return getattr(phone, "call_config", None) or phone.config

@@ -156,12 +156,3 @@ def attach(run) -> None:
     recorder = Recorder(run.phone)
     run.recorder = recorder
     run.extras["recording"] = recorder.view
-
-
-def _record(run, arg: dict[str, Any]) -> None:
-    recorder = run.attached("recorder")
-    run.manager.call(recorder.record, arg["format"], float(arg["sampleRate"]), int(arg["channels"]),
-                     float(arg["duration"]), run.clock.advance, arg.get("wait", True), run.clock.call_later)
-
-
-HANDLERS = {"recorder.record": _record}

@@ -490,23 +490,3 @@ def attach(run) -> None:
     center = CallCenter(run.phone, run.clock, run.manager.flush)
     run.calls = center
     run.extras["calls"] = center.states
-
-
-def _on(method: str, unpack: Callable[[Any], tuple]) -> Callable[[Any, Any], None]:
-    def handler(run, arg) -> None:
-        run.manager.call(getattr(run.calls, method), *unpack(arg))
-    return handler
-
-
-HANDLERS: dict[str, Callable[[Any, Any], None]] = {
-    "callkit.configure": _on("configure", lambda a: (a.get("supportsHolding"), a.get("maximumCallGroups"),
-                                                      a.get("maximumCallsPerCallGroup"))),
-    "callkit.reportIncoming": _on("report_incoming", lambda a: (a["call"],)),
-    "callkit.startCall": _on("start_call", lambda a: (a["call"], a["fulfillAfter"], a["connectAfter"], a["result"])),
-    "callkit.answer": _on("answer", lambda a: (a["call"], a["fulfillAfter"], a["result"])),
-    "callkit.hold": _on("hold", lambda a: (a["call"], a["fulfillAfter"])),
-    "callkit.unhold": _on("unhold", lambda a: (a["call"], a["fulfillAfter"])),
-    "callkit.end": _on("end", lambda a: (a["call"], a["by"], a["fulfillAfter"])),
-    "callkit.speaker": _on("speaker", lambda a: (bool(a),)),
-    "callkit.reset": _on("reset", lambda a: ()),
-}

@@ -20,8 +20,6 @@ Rules (``cellular.*`` and a few ``callkit.*`` in routes/rules.py):
 """
 from __future__ import annotations
 
-from typing import Any, Callable
-
 from routesim.routes.phone.callkit import ACTIVE, CONNECTING, ENDED, HELD, RINGING, Call, CallCenter
 from routesim.routes.phone.errors import StepError
 from routesim.routes.phone.others import INTERRUPTED, PLAYING
@@ -148,17 +146,3 @@ class Cellular:
 # ---------------------------------------------------------------------- runner glue
 def attach(run) -> None:
     run.cellular = Cellular(run.calls)
-
-
-def _on(method: str, unpack: Callable[[Any], tuple]) -> Callable[[Any, Any], None]:
-    def handler(run, arg) -> None:
-        run.manager.call(getattr(run.cellular, method), *unpack(arg))
-    return handler
-
-
-HANDLERS: dict[str, Callable[[Any, Any], None]] = {
-    "cellular.incoming": _on("incoming", lambda a: (a["call"],)),
-    "cellular.answer": _on("answer", lambda a: (a["call"], a["holdOthers"])),
-    "cellular.decline": _on("decline", lambda a: (a["call"],)),
-    "cellular.end": _on("end", lambda a: (a["call"], a["by"])),
-}

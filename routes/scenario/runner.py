@@ -6,7 +6,6 @@ from typing import Any, Callable
 
 from routesim.api.phone import Phone as ApiPhone
 from routesim.routes.phone.errors import AppException, SessionError, StepError
-from routesim.routes.scenario.extensions import EXTENSION_HANDLERS
 from routesim.routes.scenario.expectations import Check, Observation, check_expect, error_matches
 from routesim.routes.phone.notifications import Notification
 from routesim.routes.phone.ports import Route
@@ -271,12 +270,4 @@ STEP_HANDLERS: dict[str, Callable[[ApiPhone, Any], None]] = {
 }
 
 
-def _on_parts(handler: Callable[[Any, Any], None]) -> Callable[[ApiPhone, Any], None]:
-    return lambda sim, arg: handler(sim.parts, arg)
-
-
-# A step an extension module serves that the phone has no method for yet still runs, on the phone's parts.
-HANDLERS: dict[str, Callable[[ApiPhone, Any], None]] = {
-    **{op: _on_parts(h) for op, h in EXTENSION_HANDLERS.items() if op not in STEP_HANDLERS},
-    **STEP_HANDLERS,
-}
+HANDLERS = STEP_HANDLERS
