@@ -46,7 +46,7 @@ class Cellular:
         self._interrupt_others(c)
         self._interrupt_app(c, ringing=True)
 
-    def answer(self, call_id: str, hold_others: bool = False) -> None:
+    def answer(self, call_id: str, hold_others: bool) -> None:
         center, phone = self.center, self.phone
         c = center.call(call_id, "cellular")
         if c.state != RINGING:
@@ -76,7 +76,7 @@ class Cellular:
         c.state = ENDED
         self._release(c)
 
-    def end(self, call_id: str, by: str = "local") -> None:
+    def end(self, call_id: str, by: str) -> None:
         center, phone = self.center, self.phone
         c = center.call(call_id, "cellular")
         if c.state not in (ACTIVE, HELD):

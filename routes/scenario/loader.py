@@ -23,6 +23,7 @@ from routesim.routes.scenario.nodes import compose_documents, is_null, kind, lin
 from routesim.routes.scenario.steps import CATEGORY_OPTIONS, RESERVED_IDS, STEP_LIST
 from routesim.routes.scenario.values import (
     At, Bool, Choice, Context, Duration, ListOf, Name, Record, Schema, Text, did_you_mean, opt, pairs, req,
+    require_plain_id,
 )
 
 SCENARIO_SUFFIX = ".scenario.yaml"
@@ -80,8 +81,17 @@ class AccessoryId(Text):
     def from_text(self, text: str, at: At, node: Node) -> str:
         if text in RESERVED_IDS:
             at.fail(f"{text!r} is reserved for a built-in port ({', '.join(RESERVED_IDS)}); choose another id", node)
-        if not text.strip() or text != text.strip():
-            at.fail(f"accessory id {text!r} must be non-empty with no surrounding spaces", node)
+        require_plain_id("accessory", text, at, node)
+        return text
+
+
+class OtherAppId(Text):
+    expected = "an other-app id"
+
+    def from_text(self, text: str, at: At, node: Node) -> str:
+        if text == "app":  # the model marks what the scenario's own app interrupted with this name
+            at.fail("'app' is reserved for the scenario's own app; choose another id (music, podcast, …)", node)
+        require_plain_id("other-app", text, at, node)
         return text
 
 
@@ -177,6 +187,7 @@ def _scenario(root: Node, file: str, index: int, model_ids: Collection[str]) -> 
 
     where = top.key("others", given.get("others"))
     for ident, key_node, value in _entries(given.get("others"), where):
+        ident = OtherAppId().parse(key_node, where)
         d = OTHER.parse(value, where.key(ident, value))
         ctx.others[ident] = OtherSpec(ident, d["category"], d["mode"], d["options"], d["playing"], line_of(key_node))
 

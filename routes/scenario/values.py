@@ -189,6 +189,12 @@ class Name(Text):
         return name
 
 
+def require_plain_id(what: str, text: str, at: At, node: Node) -> None:
+    """Ids name things in steps, expectations and reports: an empty or space-padded one reads as nothing."""
+    if not text.strip() or text != text.strip():
+        at.fail(f"{what} id {text!r} must be non-empty with no surrounding spaces", node)
+
+
 class Ref(Text):
     """An id declared elsewhere in the scenario (accessories, others, calls), or a fixed built-in name."""
 
@@ -201,6 +207,7 @@ class Ref(Text):
         if text in self.builtins:
             return text
         if self.introduce:
+            require_plain_id(self.what, text, at, node)
             known.add(text)
             return text
         if text not in known:
