@@ -22,3 +22,14 @@ def pytest_configure(config: pytest.Config) -> None:
             "pip install -e '.[test]'")
     if not config.pluginmanager.has_plugin("routesim"):  # plugin autoloading turned off: register it here
         config.pluginmanager.register(importlib.import_module(PLUGIN), "routesim")
+
+
+@pytest.fixture(autouse=True)
+def _cold_decision_caches():
+    """Each test starts with empty route-decision caches: a decision cached by an earlier test (or, under
+    mutation testing, by the unmutated code before the worker forked) must not stand in for this test's."""
+    from routesim.routes.phone import policy
+
+    for obj in vars(policy).values():
+        if callable(getattr(obj, "cache_clear", None)):
+            obj.cache_clear()
