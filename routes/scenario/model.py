@@ -138,6 +138,7 @@ class Expect:
     session: dict[str, Any] | None = None
     others: dict[str, str] | None = None
     calls: dict[str, str] | None = None
+    call_groups: dict[str, list[str]] | None = None   # addition: each call -> the calls of its group
     engine: dict[str, Any] | None = None
     recording: dict[str, Any] | None = None
     accessories: dict[str, dict[str, Any]] | None = None
