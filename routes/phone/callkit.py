@@ -382,7 +382,6 @@ class CallCenter:
         return c
 
     def _refuse(self, name: str, detail: str, rule: str = "callkit.group-refused") -> None:
-        self._fire(rule)
         raise CallKitRequestError(name, detail, rule=rule)
 
     def group(self, call_id: str, with_id: str, fulfill_after: float = 0.0) -> None:

@@ -392,6 +392,17 @@ _CALL_RULES = (
 )
 RULES.update({r.id: r for r in _CALL_RULES})
 
+# Where the code runs: visionOS device or simulator, app extensions (routes/phone/contexts.py).
+_CONTEXT_RULES = (
+    _r("context.visionos-device-engine-input", DEV, "forum-tag-visionos-engine-input-device; [INF] (switch visionDeviceEngineInput)",
+       "visionOS on a device: an engine with its input node in use fails to start with cannotStartRecording (561145187)"),
+    _r("context.visionos-simulator-engine-input", DEV, "forum-tag-visionos-engine-input-device (the same app starts in the simulator)",
+       "visionOS in the simulator: the engine with its input in use starts as on iOS"),
+    _r("context.quicklook-preview-activation", DEV, "forum-tag-visionos-quicklook-setactive",
+       "visionOS: a Quick Look preview extension cannot activate its session (setActive fails with -50), so its player cannot start"),
+)
+RULES.update({r.id: r for r in _CONTEXT_RULES})
+
 
 def rule(rule_id: str) -> Rule:
     return RULES[rule_id]

@@ -79,6 +79,7 @@ class AppConfig:
     context: str = "app"                        # "app" | "extension"
     record_permission: str = "granted"          # "granted" | "denied" | "undetermined"
     now_playing: bool = False
+    extension: str | None = None                # addition: the extension point (context "extension")
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,7 +66,8 @@ class ScenarioRun:
             hardware=scenario.hardware.device,
             hfp_codecs=scenario.hardware.hfp_codecs,
             behavior=dict(scenario.behavior),
-            app=AppState(app.state, app.background_audio, app.context, app.record_permission, app.now_playing),
+            app=AppState(app.state, app.background_audio, app.context, app.record_permission, app.now_playing,
+                         app.extension),
             catalog=catalog,
         )
         self.clock = self.sim.clock
