@@ -122,7 +122,8 @@ APP = Record(
      "nowPlaying": opt(Bool(), False),
      "extension": opt(Choice(*EXTENSION_KINDS), None)},  # addition: the extension point
     check=lambda d, at, node: _extension_context(d, at, node),
-    post=lambda d: AppConfig(d["state"], d["backgroundAudio"], d["context"] or ("extension" if d["extension"] else "app"),
+    post=lambda d: AppConfig(d["state"], d["backgroundAudio"],
+                             d["context"] or ("extension" if d["extension"] else "app"),
                              d["recordPermission"], d["nowPlaying"], d["extension"]),
 )
 
