@@ -14,6 +14,7 @@ VISIONOS_RANGE = (1, 27)
 class Platform:
     os: str
     version: tuple[int, int, int]
+    simulator: bool = False  # Xcode's simulator rather than a device (scenario-format addition)
 
     @classmethod
     def parse(cls, text: str) -> "Platform":

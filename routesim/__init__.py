@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from routesim.api.rig import Rig
     from routesim.clock import VirtualClock, WallClock
     from routesim.events import AccessoryEvent, AccessoryInfo
-    from routesim.routes.phone.errors import AppException, SessionError, StepError
+    from routesim.routes.phone.errors import AppException, CallKitRequestError, SessionError, StepError
     from routesim.routes.phone.notifications import Notification
     from routesim.routes.phone.ports import Port, Route
     from routesim.routes.phone.session import AppState
@@ -47,7 +47,7 @@ _EXPORTS = {
     "Notification": "routesim.routes.phone.notifications", "Route": "routesim.routes.phone.ports",
     "Port": "routesim.routes.phone.ports", "AppState": "routesim.routes.phone.session",
     "SessionError": "routesim.routes.phone.errors", "AppException": "routesim.routes.phone.errors",
-    "StepError": "routesim.routes.phone.errors",
+    "StepError": "routesim.routes.phone.errors", "CallKitRequestError": "routesim.routes.phone.errors",
     "VirtualClock": "routesim.clock", "WallClock": "routesim.clock",
     "AccessoryEvent": "routesim.events", "AccessoryInfo": "routesim.events",
 }

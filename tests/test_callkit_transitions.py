@@ -114,7 +114,37 @@ def _first_call_done(c: Ctx) -> None:
     c.ck("end", "v", "local", 0.0)
 
 
+def _held_and_active(c: Ctx) -> None:
+    """v held, w answered and active; both reported with supportsGrouping and supportsUngrouping."""
+    c.ck("configure", None, None, None, True, True)
+    _active(c)
+    c.ck("hold", "v")
+    c.ck("report_incoming", "w")
+    c.ck("answer", "w")
+
+
+def _merged(c: Ctx) -> None:
+    _held_and_active(c)
+    c.ck("group", "v", "w")
+
+
+def _merged_held(c: Ctx) -> None:
+    _merged(c)
+    c.ck("hold", "w")
+
+
+def _held_and_active_no_grouping(c: Ctx) -> None:
+    _active(c)
+    c.ck("hold", "v")
+    c.ck("report_incoming", "w")
+    c.ck("answer", "w")
+
+
 START: dict[str, Callable[[Ctx], None]] = {
+    "held-and-active": _held_and_active,
+    "merged": _merged,
+    "merged-held": _merged_held,
+    "held-and-active-no-grouping": _held_and_active_no_grouping,
     "idle": lambda c: None,
     "ringing": _ringing,
     "active": _active,
@@ -143,6 +173,7 @@ class Row:
 
 
 READERS: dict[str, Callable[[Ctx], Any]] = {
+    "groups": lambda c: c.center.groups(),
     "active": lambda c: c.rig.phone.active,
     "category": lambda c: c.rig.phone.config.category,
     "inputChannels": lambda c: c.rig.phone.input_channels,
@@ -243,6 +274,44 @@ ROWS = [
     # [INF]: beyond maximumCallGroups the new call ends at once
     Row("max-call-groups", "active", lambda c: (c.ck("configure", None, 1, None), c.ck("report_incoming", "w")),
         [], {"v": "active", "w": "ended"}),
+    # Grouping (CXSetGroupCallAction). [DOC Doc-CXSetGroupCallAction, Doc-callUUIDToGroupWith]: the call joins
+    # the other's group; [INF] the held side joins the conversation and the app's one session stays up (no
+    # didActivate, no didDeactivate)
+    Row("group-merges-held-into-active", "held-and-active", lambda c: c.ck("group", "v", "w"), [],
+        {"v": "active", "w": "active"}, after={"active": True, "groups": {"v": ["v", "w"], "w": ["v", "w"]}}),
+    Row("group-delayed-fulfil-merges-later", "held-and-active", lambda c: c.ck("group", "v", "w", 1.0), [],
+        {"v": "held", "w": "active"}, after={"groups": {"v": ["v"], "w": ["w"]}}),
+    # [INF] a group is held and resumed as one: one didDeactivate, one didActivate
+    Row("hold-merged-call-holds-group", "merged", lambda c: c.ck("hold", "w"), [(DEACT,)],
+        {"v": "held", "w": "held"}, after={"active": False}),
+    Row("unhold-merged-call-resumes-group", "merged-held", lambda c: c.ck("unhold", "v"), [(ACT,)],
+        {"v": "active", "w": "active"}, after={"active": True}),
+    # [INF] two held calls merged stay held: nothing activates
+    Row("group-two-held-stays-held", "merged-held", lambda c: (c.ck("ungroup", "v"), c.ck("group", "v", "w")), [],
+        {"v": "held", "w": "held"}, after={"active": False}),
+    # [DOC Doc-callUUIDToGroupWith (nil)] + [INF] taken private: v stays active, w waits on hold, no session change
+    Row("ungroup-takes-call-private", "merged", lambda c: c.ck("ungroup", "v"), [], {"v": "active", "w": "held"},
+        after={"active": True, "groups": {"v": ["v"], "w": ["w"]}}),
+    # [INF] a member's end leaves the rest of the group as it was
+    Row("end-one-of-group-keeps-session", "merged", lambda c: c.ck("end", "w", "remote", 0.0), [],
+        {"v": "active", "w": "ended"}, after={"active": True, "groups": {"v": ["v"], "w": []}}),
+    # [DOC Doc-CXProviderConfiguration]: a merged pair is one group, so a third call fits under maximumCallGroups 2
+    Row("merged-pair-counts-as-one-group", "merged", lambda c: c.ck("report_incoming", "x"), [],
+        {"x": "ringing"}),
+    # [DOC Doc-CXErrorCodeRequestTransactionError]: refused requests fail at once, nothing changes
+    Row("ungroup-beyond-max-call-groups", "merged",
+        lambda c: (c.ck("configure", None, 1, None, True, True), c.ck("ungroup", "v")), [],
+        {"v": "active", "w": "active"}, error="maximumCallGroupsReached"),
+    Row("group-without-supports-grouping", "held-and-active-no-grouping", lambda c: c.ck("group", "v", "w"), [],
+        {"v": "held", "w": "active"}, error="invalidAction"),
+    Row("group-beyond-max-calls-per-group", "held-and-active",
+        lambda c: (c.ck("configure", None, None, 1, True, True), c.ck("group", "v", "w")), [],
+        {"v": "held", "w": "active"}, error="invalidAction"),
+    Row("group-with-ended-call", "held-and-active", lambda c: (c.ck("end", "v", "remote", 0.0), c.ck("group", "w", "v")),
+        [], {"w": "active"}, error="unknownCallUUID"),
+    Row("group-ringing-call", "merged", lambda c: (c.ck("report_incoming", "x"), c.ck("group", "x", "v")), [],
+        {"x": "ringing"}, error="invalidAction"),
+    Row("ungroup-lone-call", "active", lambda c: c.ck("ungroup", "v"), [], {"v": "active"}, error="invalidAction"),
     # [DTS forum-800247]: the call UI's speaker, and its persistence into the next call
     Row("speaker-button", "active", lambda c: c.ck("speaker", True), [(RC, "override")],
         after={"route": ((MIC,), (SPK,))}),

@@ -53,6 +53,23 @@ steps:
   - recorder.record: {format: lpcm, sampleRate: 16000, channels: 1, duration: 1s}
 """
 
+# Two CallKit calls, the held one merged into the active one's group.
+MERGED_WORLD = """\
+name: one wrong expectation about merged calls
+steps:
+  - session.setCategory: {category: playAndRecord, mode: voiceChat}
+  - callkit.configure: {supportsGrouping: true, supportsUngrouping: true}
+  - callkit.reportIncoming: a
+  - callkit.answer: a
+  - callkit.hold: a
+  - callkit.reportIncoming: b
+  - callkit.answer: b
+  - callkit.group: {call: a, with: b}
+"""
+
+# The same, then a second merge of the same pair, which the system refuses with invalidAction.
+GROUP_WORLD = MERGED_WORLD + "  - callkit.group: {call: a, with: b}\n"
+
 # An option invalid for the category: setCategory fails with badParam (-50).
 ERROR_WORLD = """\
 name: one wrong error expectation
@@ -183,6 +200,10 @@ ROWS = [
     row("error-wrong-exception-text", EXCEPTION_WORLD, "error: {exception: IsFormatSampleRateAndChannelCountValid}",
         'error: {exception: "format.sampleRate == hwFormat.sampleRate"}',
         "error", '{"exception": "IsFormatSampleRateAndChannelCountValid"}', '{"exception": '),
+    row("error-wrong-callkit-name", GROUP_WORLD, "error: {callkit: maximumCallGroupsReached}",
+        "error: {callkit: invalidAction}", "error", '"maximumCallGroupsReached"', '{"name": "invalidAction", "code": 6'),
+    row("error-callkit-is-not-badparam", GROUP_WORLD, "error: {code: 6}", "error: {callkit: invalidAction}",
+        "error", "6", '{"name": "invalidAction", "code": 6'),
     row("error-after-success", SUCCESS_WORLD, "error: badParam", "session: {category: playback}",
         "error", '"badParam"', "null"),
     row("error-not-expected", ERROR_WORLD, "session: {category: soloAmbient}", "error: badParam",
@@ -265,6 +286,8 @@ ROWS = [
         "accessories: {pods: {battery: {left: 70}}}", "accessories.pods.battery.left", "null", "70"),
     # ------------------------------------------------------------------ calls
     row("calls-state", CALL_WORLD, "calls: {c1: held}", "calls: {c1: active}", "calls.c1", '"held"', '"active"'),
+    row("call-groups", MERGED_WORLD, "callGroups: {a: [a]}", "callGroups: {a: [a, b]}", "callGroups.a",
+        '["a"]', '["a", "b"]'),
     # ------------------------------------------------------------------ engine
     row("engine-running", CALL_WORLD, "engine: {running: false}", "engine: {running: true}",
         "engine.running", "false", "true"),

@@ -89,6 +89,11 @@ STEP_CASES = [
     ("- callkit.reportIncoming: {call: c1}\n- callkit.end: {call: c1, by: remote}", "callkit.end",
      {"call": "c1", "by": "remote", "fulfillAfter": 0.0}),
     ("- callkit.speaker: true", "callkit.speaker", True),
+    ("- callkit.configure: {supportsGrouping: true, supportsUngrouping: false}", "callkit.configure",
+     {"supportsGrouping": True, "supportsUngrouping": False}),
+    ("- callkit.reportIncoming: a\n- callkit.reportIncoming: b\n- callkit.group: {call: b, with: a}", "callkit.group",
+     {"call": "b", "with": "a", "fulfillAfter": 0.0}),
+    ("- callkit.reportIncoming: a\n- callkit.ungroup: a", "callkit.ungroup", {"call": "a", "fulfillAfter": 0.0}),
     ("- cellular.incoming: {call: p}", "cellular.incoming", {"call": "p"}),
     ("- cellular.incoming: {call: p}\n- cellular.answer: {call: p, holdOthers: true}", "cellular.answer",
      {"call": "p", "holdOthers": True}),
@@ -162,6 +167,8 @@ EXPECT_CASES = [
     ("recording: {bytes: '>1000', error: badParam, success: false}", "recording",
      {"bytes": Comparison(">", 1000), "error": ErrorMatch("badParam", -50), "success": False}),
     ("recording: {bytes: '552'}", "recording", {"bytes": 552}),
+    ("error: {callkit: maximumCallGroupsReached}", "error",
+     ErrorMatch("maximumCallGroupsReached", 7, domain="CXErrorCodeRequestTransactionError")),
     ("accessories: {pods: {profile: hfp, codec: msbc, name: x, battery: {left: '<=20'}}}", "accessories",
      {"pods": {"profile": "hfp", "codec": "msbc", "name": "x", "battery": {"left": Comparison("<=", 20)}}}),
 ]
@@ -226,6 +233,19 @@ def test_full_top_level():
                           "invalidOptionError": "unspecified"}
 
 
+def test_platform_mapping_and_extension_kind():
+    (s,) = load("""\
+        name: vision
+        platform: {os: visionos-2.0, simulator: true}
+        app: {extension: quickLookPreview}
+        steps: []
+        """)
+    assert (s.platform.os, s.platform.version, s.platform.simulator) == ("visionos", (2, 0, 0), True)
+    assert (s.app.context, s.app.extension) == ("extension", "quickLookPreview")
+    (d,) = load("name: d\nplatform: visionos-2\nsteps: []\n")
+    assert d.platform.simulator is False and d.app.extension is None and d.app.context == "app"
+
+
 def test_defaults():
     (s,) = load("name: minimal\nsteps: [player.play]\n")
     assert s.platform == Platform.parse("ios-26.0")
@@ -275,6 +295,20 @@ def test_files(tmp_path: Path):
 
 BAD_CASES = [
     # (id, yaml, line, message fragments)
+    ("platform simulator not a bool", "name: x\nplatform: {os: visionos-2.0, simulator: yes please}\nsteps: []\n", 2,
+     ["platform.simulator", "expected true or false"]),
+    ("platform mapping unknown key", "name: x\nplatform: {os: visionos-2.0, device: simulator}\nsteps: []\n", 2,
+     ["platform", "unknown key 'device'", "expected os or simulator"]),
+    ("platform mapping without os", "name: x\nplatform: {simulator: true}\nsteps: []\n", 2,
+     ["platform", "missing required key 'os'"]),
+    ("platform mapping bad os", "name: x\nplatform: {os: tvos-2}\nsteps: []\n", 2,
+     ["platform.os", "not of the form ios-MAJOR"]),
+    ("unknown extension kind", "name: x\napp: {extension: quicklook}\nsteps: []\n", 2,
+     ["app.extension", "not one of quickLookPreview", "did you mean 'quickLookPreview'"]),
+    ("extension with context app", "name: x\napp: {context: app, extension: quickLookPreview}\nsteps: []\n", 2,
+     ["app", "context says app", "write context: extension"]),
+    ("callkit error name", HEADER + "  - callkit.configure\n  - expect:\n      error: {callkit: tooManyCalls}\n",
+     STEP_LINE + 2, ["expect.error.callkit", "'tooManyCalls'", "maximumCallGroupsReached"]),
     ("misspelt category", HEADER + "  - session.setCategory: {category: playAndRecrod}\n", STEP_LINE,
      ["session.setCategory.category", "unknown category 'playAndRecrod'", "did you mean 'playAndRecord'"]),
     ("unquoted address", "name: x\naccessories:\n  p:\n    model: airpods-pro\n    address: 10:20:30:40:50:59\nsteps: []\n",

@@ -24,7 +24,7 @@ MARK = "One expectation key is enough"
 # The Expect fields that are expectation keys, by the name a scenario file gives them.
 KEYS = {"route": "route", "notifications": "notifications", "notifications_include": "notificationsInclude",
         "notifications_exclude": "notificationsExclude", "error": "error", "session": "session",
-        "others": "others", "calls": "calls", "engine": "engine", "recording": "recording",
+        "others": "others", "calls": "calls", "call_groups": "callGroups", "engine": "engine", "recording": "recording",
         "accessories": "accessories", "audio": "audio", "rig": "rig"}
 
 

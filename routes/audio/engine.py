@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from routesim.routes.phone.config import CHAT_MODES, Configuration
+from routesim.routes.phone import contexts
 from routesim.routes.phone.errors import AppException
 from routesim.routes.phone.policy import Decision
 from routesim.routes.phone.session import Phone
@@ -126,6 +127,7 @@ class Engine:
             phone._activate()  # may raise SessionError (background, call priority): start returns the error
             phone._fire("activate.implicit", "engine.start-activates")
         if self.uses_input:
+            contexts.check_engine_input(phone)  # visionOS: device versus simulator [DEV]
             hw = self.input_format()
             if not hw.valid:
                 phone._fire("engine.start-invalid-input")

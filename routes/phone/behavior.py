@@ -18,4 +18,5 @@ DEFAULT_BEHAVIOR: Mapping[str, Any] = MappingProxyType({
     "callkitActionTimeout": 10.0,                # seconds
     "callkitDropsDidActivate": False,
     "headOffLeavesRoute": False,                 # True: headphones taken off leave the route, like both buds out
+    "visionDeviceEngineInput": "fails",          # or "starts": visionOS device, engine with its input in use
 })

@@ -26,9 +26,10 @@ The model (CallKit documentation, Speakerbox and the DTS answers in docs/sources
 - The speaker chosen in the call UI (``callkit.speaker``) is the call's speaker override; it persists into
   later calls and beats an ``overrideOutputAudioPort(.none)`` made before the call [DTS forum-800247].
 
-- Provider configuration: ``supportsHolding`` is taken for a call when it is reported or started (it is
-  the CXCallUpdate value); ``maximumCallGroups`` limits the app's live calls, each its own group (there is
-  no merge step, so ``maximumCallsPerCallGroup`` is recorded only). ``callkitDropsDidActivate`` (iOS
+- Provider configuration: ``supportsHolding``, ``supportsGrouping`` and ``supportsUngrouping`` are taken
+  for a call when it is reported or started (they are CXCallUpdate values); ``maximumCallGroups`` limits
+  the app's call groups (a call not merged is a group of its own) and ``maximumCallsPerCallGroup`` the
+  calls in one group [DOC Doc-CXProviderConfiguration]. ``callkitDropsDidActivate`` (iOS
   18.4.1+) loses the activation after a report or start unless ``callkit.configure`` ran since the previous
   one; the provider's creation counts as the first configuration [INF]; a lost activation leaves the
   session inactive [INF].
@@ -37,8 +38,23 @@ The model (CallKit documentation, Speakerbox and the DTS answers in docs/sources
   every standard session [DTS forum-804510]; a non-mixable app is held off (interrupted) until the call
   session ends, a mixable one mixes [INF].
 
+- Grouping (``CXSetGroupCallAction``): ``callkit.group`` merges a call into another's group, leaving the
+  group it was in; ``callkit.ungroup`` takes it out (``callUUIDToGroupWith`` nil) [DOC Doc-CXSetGroupCallAction,
+  Doc-callUUIDToGroupWith]. A request the system refuses fails at once with a CXErrorCodeRequestTransactionError
+  and no action reaches the provider: an ended or foreign call is ``unknownCallUUID``; a call without
+  ``supportsGrouping`` (or ``supportsUngrouping``), a ringing or connecting call, a call grouped with
+  itself or with its own group, and a group already at ``maximumCallsPerCallGroup`` are ``invalidAction``
+  (the header has no code of its own for a full group) [INF]; an ungroup that would make more than
+  ``maximumCallGroups`` groups is ``maximumCallGroupsReached`` [DOC Doc-CXErrorCodeRequestTransactionError].
+  The action is fulfilled after its delay like the others.
+- A group is one conversation: merged, it is active if either side was (the held side joins it) and
+  held only if both were; a set-held action on any member holds or resumes the whole group; an ungrouped
+  call taken private from an active group stays active and the rest of the group goes on hold [INF]. The
+  app keeps its one session throughout: a merge posts no ``didActivate`` and no ``didDeactivate`` while
+  a member has audio [INF Doc-didActivate: the session is the provider's, not a call's].
+
 Not modelled: the app being suspended during a call (give such scenarios
-``app: {backgroundAudio: true}``), grouping, the ~60 s limit on an unanswered incoming call
+``app: {backgroundAudio: true}``), the ~60 s limit on an unanswered incoming call
 [DEV gh:voximplant/flutter_callkit#29].
 
 Cellular calls (the Phone app's) are in routes/cellular.py; both kinds share the call registry here,
@@ -51,7 +67,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from routesim.routes.phone.config import Configuration
-from routesim.routes.phone.errors import SessionError, StepError
+from routesim.routes.phone.errors import CallKitRequestError, SessionError, StepError
 from routesim.routes.phone.others import INTERRUPTED, PLAYING
 
 # call states (scenario-format `calls:`)
@@ -62,13 +78,16 @@ CALL_SESSION = Configuration("playAndRecord", "voiceChat", frozenset())
 
 # CXProviderConfiguration defaults: maximumCallsPerCallGroup 5 [DOC Doc-CXProviderConfiguration], maximumCallGroups 2
 # [DEV gh:voximplant/flutter_callkit#29];
-# supportsHolding is the CXCallUpdate value the app reports (scenario-format: default true).
-DEFAULT_PROVIDER = {"supportsHolding": True, "maximumCallGroups": 2, "maximumCallsPerCallGroup": 5}
+# supportsHolding is the CXCallUpdate value the app reports (scenario-format: default true);
+# supportsGrouping / supportsUngrouping start false, as a new CXCallUpdate's BOOLs do [INF Doc-CXCallUpdate;
+# the flutter_callkit mirror's FCXCallUpdate defaults them false, gh:voximplant/flutter_callkit#29].
+DEFAULT_PROVIDER = {"supportsHolding": True, "maximumCallGroups": 2, "maximumCallsPerCallGroup": 5,
+                    "supportsGrouping": False, "supportsUngrouping": False}
 
 
 @dataclass(slots=True)
 class Action:
-    name: str  # startCall | answerCall | endCall | setHeldCall (the timedOutPerforming action names)
+    name: str  # startCall | answerCall | endCall | setHeldCall | setGroupCall (the timedOutPerforming names)
     call: "Call"
     on_fulfil: Callable[[], None]
     on_fail: Callable[[], None]
@@ -82,6 +101,9 @@ class Call:
     kind: str  # "callkit" | "cellular"
     state: str
     supports_holding: bool = True
+    supports_grouping: bool = False
+    supports_ungrouping: bool = False
+    group: str = ""  # callkit: its call group's label; a call never merged is a group of its own
     audio: bool = False  # callkit: the call wants the system's session (fulfilled start/answer, resumed)
     drop_activation: bool = False  # callkitDropsDidActivate: the activation after the report is lost
     no_system_audio: bool = False  # lenient manual activation: the system's activation is skipped
@@ -113,6 +135,7 @@ class CallCenter:
         self.speaker_on = False  # the call UI's speaker button; persists into later calls [DTS forum-800247]
         self._call_speaker = False  # the current speaker override was put there by the call UI
         self._system_acting = False
+        self._groups_made = 0
         phone.observers.append(self)
         phone.activation_guards.append(self.guard)
         phone.listeners.append(self.on_route)
@@ -134,6 +157,20 @@ class CallCenter:
 
     def states(self) -> dict[str, str]:
         return {cid: c.state for cid, c in self.calls.items()}
+
+    def groups(self) -> dict[str, list[str]]:
+        """``expect: callGroups``: each CallKit call -> the calls of its group (itself alone when not merged,
+        nothing once ended), sorted."""
+        return {c.id: (sorted(m.id for m in self.members(c)) if c.live else [])
+                for c in self.callkit_calls()}
+
+    def members(self, c: Call) -> list[Call]:
+        """The live CallKit calls in ``c``'s group, ``c`` included."""
+        return [m for m in self.callkit_calls() if m.live and m.group == c.group]
+
+    def _new_group(self) -> str:
+        self._groups_made += 1
+        return f"group-{self._groups_made}"
 
     def callkit_calls(self, *states: str) -> list[Call]:
         return [c for c in self.calls.values() if c.kind == "callkit" and (not states or c.state in states)]
@@ -165,20 +202,26 @@ class CallCenter:
 
     # ------------------------------------------------------------------ provider configuration
     def configure(self, supports_holding: bool | None = None, maximum_call_groups: int | None = None,
-                  maximum_calls_per_call_group: int | None = None) -> None:
-        """A new CXProviderConfiguration: values left out take the defaults [INF]."""
+                  maximum_calls_per_call_group: int | None = None, supports_grouping: bool | None = None,
+                  supports_ungrouping: bool | None = None) -> None:
+        """A new CXProviderConfiguration (and the CXCallUpdate values reported from now on): values left out
+        take the defaults [INF]."""
         given = {"supportsHolding": supports_holding, "maximumCallGroups": maximum_call_groups,
-                 "maximumCallsPerCallGroup": maximum_calls_per_call_group}
+                 "maximumCallsPerCallGroup": maximum_calls_per_call_group,
+                 "supportsGrouping": supports_grouping, "supportsUngrouping": supports_ungrouping}
         self.provider = {k: (DEFAULT_PROVIDER[k] if v is None else v) for k, v in given.items()}
         self.configured_since_report = True
         self._fire("callkit.configure")
 
     def _reported(self, c: Call) -> bool:
-        """Book-keeping for a report or start: holding support, call groups, the 18.4.1 drop."""
+        """Book-keeping for a report or start: holding and grouping support, call groups, the 18.4.1 drop."""
         c.supports_holding = bool(self.provider["supportsHolding"])
+        c.supports_grouping = bool(self.provider["supportsGrouping"])
+        c.supports_ungrouping = bool(self.provider["supportsUngrouping"])
+        c.group = self._new_group()
         others = [o for o in self.callkit_calls() if o.live and o is not c]
-        if len(others) >= self.provider["maximumCallGroups"]:
-            # Each call is its own group (grouping is not modelled): the request fails, the call ends.
+        if len({o.group for o in others}) >= self.provider["maximumCallGroups"]:
+            # A new call is a new group: beyond the limit the request fails, the call ends.
             c.state = ENDED
             self._fire("callkit.max-call-groups")
             return False
@@ -275,7 +318,15 @@ class CallCenter:
         if c.state not in (ACTIVE, CONNECTING):
             raise StepError(f"call {call_id!r} is {c.state}; only a call in progress can be held")
         self._require_holding(c)
-        self._action("setHeldCall", c, fulfill_after, "fulfill", lambda: self._held(c, None))
+        self._action("setHeldCall", c, fulfill_after, "fulfill", lambda: self._held_with_group(c))
+
+    def _held_with_group(self, c: Call) -> None:
+        """A set-held action on a merged call holds its whole group [INF]; the session goes once, with c."""
+        for m in self.members(c):
+            if m is not c and m.state in (ACTIVE, CONNECTING):
+                m.state, m.audio = HELD, False
+                self._fire("callkit.group-holds-together")
+        self._held(c, None)
 
     def _require_holding(self, c: Call) -> None:
         if not c.supports_holding:
@@ -297,7 +348,16 @@ class CallCenter:
         c = self.call(call_id, "callkit")
         if c.state != HELD:
             raise StepError(f"call {call_id!r} is {c.state}, not held")
-        self._action("setHeldCall", c, fulfill_after, "fulfill", lambda: self._resumed(c))
+        self._action("setHeldCall", c, fulfill_after, "fulfill", lambda: self._resumed_with_group(c))
+
+    def _resumed_with_group(self, c: Call) -> None:
+        """Resuming a merged call resumes its whole group [INF]; one activation, with c."""
+        for m in self.members(c):
+            if m is not c and m.state == HELD:
+                m.state, m.held_for = ACTIVE, None
+                m.audio = not m.withheld
+                self._fire("callkit.group-holds-together")
+        self._resumed(c)
 
     def _resumed(self, c: Call) -> None:
         c.state, c.held_for = ACTIVE, None
@@ -311,6 +371,80 @@ class CallCenter:
         self._fire("callkit.unhold-activates")
         c.audio = True
         self._system_activate(c)
+
+    # ------------------------------------------------------------------ grouping (CXSetGroupCallAction)
+    def _requested(self, call_id: str) -> Call:
+        """A call a CallKit request names: the provider's own and not ended, or the request fails [INF]."""
+        c = self.calls.get(call_id)
+        if c is None or c.kind != "callkit" or not c.live:
+            what = "ended" if c is not None and c.kind == "callkit" else "not one of the app's CallKit calls"
+            self._refuse("unknownCallUUID", f"call {call_id!r} is {what}")
+        return c
+
+    def _refuse(self, name: str, detail: str, rule: str = "callkit.group-refused") -> None:
+        raise CallKitRequestError(name, detail, rule=rule)
+
+    def group(self, call_id: str, with_id: str, fulfill_after: float = 0.0) -> None:
+        """The user or the app merges ``call_id`` into the group of ``with_id`` (callUUIDToGroupWith)."""
+        c, other = self._requested(call_id), self._requested(with_id)
+        if c.group == other.group:
+            self._refuse("invalidAction", f"call {call_id!r} is already in the group of {with_id!r}")
+        for x in (c, other):
+            if x.state not in (ACTIVE, HELD):
+                self._refuse("invalidAction", f"call {x.id!r} is {x.state}; only calls in progress can be grouped")
+        lone = [x for x in (c, other) if len(self.members(x)) == 1 or x is c]
+        for x in lone:
+            if not x.supports_grouping:
+                self._refuse("invalidAction", f"call {x.id!r} was reported with supportsGrouping: false",
+                             rule="callkit.grouping-unsupported")
+        limit = self.provider["maximumCallsPerCallGroup"]
+        if len(self.members(other)) + 1 > limit:
+            self._refuse("invalidAction", f"the group of {with_id!r} already has maximumCallsPerCallGroup "
+                         f"({limit}) calls", rule="callkit.max-calls-per-group")
+        self._action("setGroupCall", c, fulfill_after, "fulfill", lambda: self._grouped(c, other))
+
+    def _grouped(self, c: Call, other: Call) -> None:
+        if not other.live:
+            return
+        self._fire("callkit.group-merges")
+        c.group = other.group
+        members = self.members(c)
+        if any(m.state == ACTIVE for m in members):
+            # The held side joins the conversation; the session is already up for the active side, so
+            # _system_activate finds it active and posts nothing [INF].
+            for m in members:
+                if m.state == HELD:
+                    m.state, m.held_for, m.audio = ACTIVE, None, True
+                    self._fire("callkit.group-one-session")
+            self._take_audio_from_cellular(c)
+            for m in members:
+                if m.audio:
+                    self._system_activate(m)
+
+    def ungroup(self, call_id: str, fulfill_after: float = 0.0) -> None:
+        """The call leaves its group ("private"): CXSetGroupCallAction with callUUIDToGroupWith nil."""
+        c = self._requested(call_id)
+        if len(self.members(c)) == 1:
+            self._refuse("invalidAction", f"call {call_id!r} is not in a group")
+        if not c.supports_ungrouping:
+            self._refuse("invalidAction", f"call {call_id!r} was reported with supportsUngrouping: false",
+                         rule="callkit.grouping-unsupported")
+        groups = len({m.group for m in self.callkit_calls() if m.live})
+        if groups + 1 > self.provider["maximumCallGroups"]:
+            self._refuse("maximumCallGroupsReached", f"ungrouping {call_id!r} would make {groups + 1} call groups "
+                         f"(maximumCallGroups {self.provider['maximumCallGroups']})",
+                         rule="callkit.ungroup-max-groups")
+        self._action("setGroupCall", c, fulfill_after, "fulfill", lambda: self._ungrouped(c))
+
+    def _ungrouped(self, c: Call) -> None:
+        rest = [m for m in self.members(c) if m is not c]
+        c.group = self._new_group()
+        self._fire("callkit.ungroup-private")
+        if c.state == ACTIVE:
+            # Taken private: the others wait on hold; c keeps the session, so nothing is posted [INF].
+            for m in rest:
+                if m.state == ACTIVE:
+                    m.state, m.audio = HELD, False
 
     def end(self, call_id: str, by: str = "local", fulfill_after: float = 0.0) -> None:
         c = self.call(call_id, "callkit")
@@ -490,3 +624,4 @@ def attach(run) -> None:
     center = CallCenter(run.phone, run.clock, run.manager.flush)
     run.calls = center
     run.extras["calls"] = center.states
+    run.extras["callGroups"] = center.groups

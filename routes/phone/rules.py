@@ -299,8 +299,24 @@ RULES.update({r.id: r for r in _AUDIO_IO_RULES})
 _CALL_RULES = (
     _r("callkit.configure", DOC, "Doc-CXProviderConfiguration (maximumCallsPerCallGroup 5); [DEV] gh:voximplant/flutter_callkit#29 (maximumCallGroups 2)",
        "the app (re)assigns its provider configuration; values left out take the defaults"),
-    _r("callkit.max-call-groups", INF, "Doc-CXProviderConfiguration (maximumCallGroups; each call is its own group)",
-       "a report or start beyond maximumCallGroups live calls fails: the new call ends at once"),
+    _r("callkit.max-call-groups", INF, "Doc-CXProviderConfiguration (maximumCallGroups; a call not merged is its own group)",
+       "a report or start beyond maximumCallGroups call groups fails: the new call ends at once"),
+    _r("callkit.group-merges", DOC, "Doc-CXSetGroupCallAction, Doc-callUUIDToGroupWith (a call joins the other's group, leaving its own)",
+       "a fulfilled CXSetGroupCallAction merges the call into the other call's group"),
+    _r("callkit.group-one-session", INF, "Doc-CXSetGroupCallAction (a group call is one conversation); Doc-didActivate (the session is the provider's)",
+       "a held call merged with an active one becomes active with it; the session is already up: no didActivate"),
+    _r("callkit.group-holds-together", INF, "Doc-CXSetHeldCallAction, Doc-CXSetGroupCallAction (our reading: a group is held as one)",
+       "a set-held action on a merged call holds or resumes every call of its group; the session goes or comes once"),
+    _r("callkit.ungroup-private", INF, "Doc-callUUIDToGroupWith (nil: the call leaves its group; taken private like the Phone app's calls, our model)",
+       "an ungrouped call leaves its group; taken from an active group it stays active and the rest go on hold"),
+    _r("callkit.group-refused", INF, "Doc-CXErrorCodeRequestTransactionError (unknownCallUUID, invalidAction)",
+       "a group request naming an ended or foreign call (unknownCallUUID) or an impossible merge (invalidAction) fails at once"),
+    _r("callkit.grouping-unsupported", DOC, "Doc-CXCallUpdate (supportsGrouping, supportsUngrouping); [INF] (the request fails invalidAction)",
+       "a call reported without supportsGrouping (supportsUngrouping) cannot be merged (taken out of its group)"),
+    _r("callkit.max-calls-per-group", DOC, "Doc-CXProviderConfiguration (maximumCallsPerCallGroup, default 5); [INF] (invalidAction: the header has no code for it)",
+       "a merge into a group that already holds maximumCallsPerCallGroup calls fails with invalidAction"),
+    _r("callkit.ungroup-max-groups", DOC, "Doc-CXErrorCodeRequestTransactionError (maximumCallGroupsReached: 'would exceed the maximum number of call groups')",
+       "an ungroup that would make more than maximumCallGroups groups fails with maximumCallGroupsReached"),
     _r("callkit.report-incoming", DOC, "Doc-reportNewIncomingCall",
        "a reported incoming call rings; the system activates nothing until it is answered and fulfilled"),
     _r("callkit.answer-delayed", DOC, "Doc-PushKit-VoIP (fulfilling may wait for the connection); [DEV] gh:GetStream/stream-video-js#2119",
@@ -375,6 +391,17 @@ _CALL_RULES = (
        "other apps' audio is interrupted by the call and resumes when it ends"),
 )
 RULES.update({r.id: r for r in _CALL_RULES})
+
+# Where the code runs: visionOS device or simulator, app extensions (routes/phone/contexts.py).
+_CONTEXT_RULES = (
+    _r("context.visionos-device-engine-input", DEV, "forum-tag-visionos-engine-input-device; [INF] (switch visionDeviceEngineInput)",
+       "visionOS on a device: an engine with its input node in use fails to start with cannotStartRecording (561145187)"),
+    _r("context.visionos-simulator-engine-input", DEV, "forum-tag-visionos-engine-input-device (the same app starts in the simulator)",
+       "visionOS in the simulator: the engine with its input in use starts as on iOS"),
+    _r("context.quicklook-preview-activation", DEV, "forum-tag-visionos-quicklook-setactive",
+       "visionOS: a Quick Look preview extension cannot activate its session (setActive fails with -50), so its player cannot start"),
+)
+RULES.update({r.id: r for r in _CONTEXT_RULES})
 
 
 def rule(rule_id: str) -> Rule:

@@ -32,6 +32,7 @@ class AppState:
     context: str = "app"
     record_permission: str = "granted"
     now_playing: bool = False
+    extension: str | None = None  # the extension point when the code runs in an app extension
 
 
 class Phone(AccessoryEvents, OtherApps):

@@ -12,7 +12,7 @@ from routesim.routes.phone.vocabulary import (
     CALLKIT_ACTIONS, CATEGORIES, ERRORS, ERRORS_BY_CODE, ERRORS_BY_NAME, INTERRUPTION_REASONS, MODES, NOTIFICATIONS,
     OPTIONS, PORTS, REASONS,
 )
-from routesim.routes.phone.errors import ErrorMatch, error_for_code
+from routesim.routes.phone.errors import CALLKIT_DOMAIN, CALLKIT_REQUEST_ERRORS, ErrorMatch, error_for_code
 from routesim.routes.scenario.model import Expect, NoteMatch, PortMatch, RouteMatch
 from routesim.routes.scenario.nodes import int_value, is_null, kind
 from routesim.routes.scenario.values import (
@@ -77,11 +77,18 @@ class ErrorCode(Text):
 
 def _only_one(result: dict, at: At, node: Node | None) -> None:
     if len(result) != 1:
-        at.fail("give exactly one of code or exception", node)
+        at.fail("give exactly one of code, exception or callkit", node)
 
 
-ERROR_FIELDS = Record({"code": opt(ErrorCode()), "exception": opt(Text("exception text"))}, check=_only_one,
-                      post=lambda d: error_for_code(d["code"]) if "code" in d else ErrorMatch(exception=d["exception"]))
+def _error_fields(d: dict) -> ErrorMatch:
+    if "callkit" in d:
+        return ErrorMatch(name=d["callkit"], code=CALLKIT_REQUEST_ERRORS[d["callkit"]], domain=CALLKIT_DOMAIN)
+    return error_for_code(d["code"]) if "code" in d else ErrorMatch(exception=d["exception"])
+
+
+# Addition: {callkit: NAME}, a CallKit request's CXErrorCodeRequestTransactionError
+ERROR_FIELDS = Record({"code": opt(ErrorCode()), "exception": opt(Text("exception text")),
+                       "callkit": opt(Choice(*CALLKIT_REQUEST_ERRORS))}, check=_only_one, post=_error_fields)
 
 
 class ErrorSchema(Schema):
@@ -179,6 +186,8 @@ EXPECT_FIELDS = Record({
     "session": opt(SESSION),
     "others": opt(Table(Ref("other app", "others"), Choice("playing", "ducked", "interrupted", "stopped"))),
     "calls": opt(Table(Ref("call", "calls"), Choice("ringing", "connecting", "active", "held", "ended"))),
+    # Addition: each call's group, compared as a set (a call not merged is alone; an ended call has none)
+    "callGroups": opt(Table(Ref("call", "calls"), ListOf(Ref("call", "calls"), dedupe=True, post=sorted))),
     "engine": opt(Record({"running": opt(Bool()), "inputFormat": opt(FORMAT), "outputFormat": opt(FORMAT)})),
     "recording": opt(Record({"bytes": NUMBER, "error": opt(Nullable(ERROR)), "success": opt(Nullable(Bool())),
                              "interrupted": opt(Bool())})),  # Addition: null success, interrupted
@@ -209,6 +218,7 @@ class ExpectSchema(Schema):
             line=at.line, route=d.get("route"), notifications=d.get("notifications"),
             notifications_include=d.get("notificationsInclude"), notifications_exclude=d.get("notificationsExclude"),
             error=d.get("error"), session=d.get("session"), others=d.get("others"), calls=d.get("calls"),
+            call_groups=d.get("callGroups"),
             engine=d.get("engine"), recording=d.get("recording"), accessories=d.get("accessories"),
             audio=d.get("audio"), rig=d.get("rig"),
         )

@@ -96,6 +96,8 @@ def error_matches(m: ErrorMatch, err: BaseException) -> bool:
         return isinstance(err, AppException) and m.exception in str(err)
     if not isinstance(err, SessionError):
         return False
+    if m.domain != getattr(err, "domain", None):
+        return False  # a CallKit request error never matches an AVAudioSession error, nor the reverse
     if m.name is not None:
         return m.name == err.name
     return m.code == err.code
@@ -148,8 +150,9 @@ def check_expect(expect: Expect, view: "Observation") -> list[Check]:
                     checks.append(_value_check(f"accessories.{key}.{field_name}", want, have))
     if expect.rig:
         checks.extend(rig_checks(expect.rig, view.phone))
-    for key in ("calls", "engine", "recording"):
-        want = getattr(expect, key)
+    for key, attr in (("calls", "calls"), ("callGroups", "call_groups"), ("engine", "engine"),
+                      ("recording", "recording")):
+        want = getattr(expect, attr)
         if want:
             getter = view.extras.get(key)
             if getter is None:

@@ -5,6 +5,7 @@ value checked against the contract, every error a ScenarioError naming file, lin
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 from typing import Any, Collection, Iterable
@@ -16,6 +17,7 @@ from routesim.profiles.platform import DEFAULT_PLATFORM, Platform
 from routesim.profiles.quirks import parse_firmware
 from routesim.profiles.yaml_lines import FileProblem, decode_utf8, read_bytes_limited
 
+from routesim.routes.phone.contexts import EXTENSION_KINDS
 from routesim.routes.phone.vocabulary import CATEGORIES, MODES, ERRORS
 from routesim.routes.scenario.limits import MAX_AUDIO_S_PER_FILE, MAX_FILE_BYTES
 from routesim.routes.scenario.model import AccessorySpec, AppConfig, BEHAVIOR_DEFAULTS, Hardware, OtherSpec, Scenario, ScenarioError
@@ -40,6 +42,21 @@ class PlatformName(Text):
             return Platform.parse(text)
         except ValueError as e:
             at.fail(str(e), node)
+
+
+class PlatformSpec(Schema):
+    """``ios-17.4``, or (addition) ``{os: visionos-2.0, simulator: true}``: the same name plus where it runs."""
+
+    expected = f"{PlatformName.expected}, or a mapping {{os: PLATFORM, simulator: true|false}}"
+
+    def convert(self, node: Node, at: At) -> Platform:
+        if kind(node) != "map":
+            return PlatformName().parse(node, at)
+        d = PLATFORM_FIELDS.parse(node, at)
+        return dataclasses.replace(d["os"], simulator=d["simulator"])
+
+
+PLATFORM_FIELDS = Record({"os": req(PlatformName()), "simulator": opt(Bool(), False)})
 
 
 class ModelId(Text):
@@ -101,13 +118,23 @@ HARDWARE = Record(
     shorthand="device", post=lambda d: Hardware(d["device"], d["hfpCodecs"]),
 )
 
+def _extension_context(d: dict, at: At, node: Node | None) -> None:
+    if d["extension"] and d["context"] == "app":
+        at.fail(f"app.extension {d['extension']!r} runs in an app extension, but context says app; "
+                "write context: extension or leave context out", node)
+
+
 APP = Record(
     {"state": opt(Choice("foreground", "background"), "foreground"),
      "backgroundAudio": opt(Bool(), False),
-     "context": opt(Choice("app", "extension"), "app"),
+     "context": opt(Choice("app", "extension"), None),  # None: "extension" with an extension kind, else "app"
      "recordPermission": opt(Choice("granted", "denied", "undetermined"), "granted"),
-     "nowPlaying": opt(Bool(), False)},
-    post=lambda d: AppConfig(d["state"], d["backgroundAudio"], d["context"], d["recordPermission"], d["nowPlaying"]),
+     "nowPlaying": opt(Bool(), False),
+     "extension": opt(Choice(*EXTENSION_KINDS), None)},  # addition: the extension point
+    check=lambda d, at, node: _extension_context(d, at, node),
+    post=lambda d: AppConfig(d["state"], d["backgroundAudio"],
+                             d["context"] or ("extension" if d["extension"] else "app"),
+                             d["recordPermission"], d["nowPlaying"], d["extension"]),
 )
 
 ACCESSORY = Record({"model": req(ModelId()), "name": opt(Text("a name", one_line=True), None),
@@ -127,6 +154,7 @@ BEHAVIOR_SCHEMAS: dict[str, Schema] = {
     "callkitActionTimeout": Duration(positive=True),
     "callkitDropsDidActivate": Bool(),
     "headOffLeavesRoute": Bool(),
+    "visionDeviceEngineInput": Choice("fails", "starts"),
 }
 assert BEHAVIOR_SCHEMAS.keys() == BEHAVIOR_DEFAULTS.keys()
 BEHAVIOR = Record({k: opt(s, BEHAVIOR_DEFAULTS[k]) for k, s in BEHAVIOR_SCHEMAS.items()},
@@ -168,7 +196,7 @@ def _scenario(root: Node, file: str, index: int, model_ids: Collection[str]) -> 
 
     name = field("name", Text("the scenario name", one_line=True))
     description = field("description", Text("a description"))
-    platform = field("platform", PlatformName(), DEFAULT_PLATFORM)
+    platform = field("platform", PlatformSpec(), DEFAULT_PLATFORM)
     hardware = field("hardware", HARDWARE, Hardware())
     app = field("app", APP, AppConfig())
 

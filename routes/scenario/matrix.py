@@ -272,8 +272,8 @@ def case_scenario(scenario: Scenario, case: Case) -> Scenario:
     accessories = {sid: dataclasses.replace(spec, model=dict(case.models).get(sid, spec.model))
                    for sid, spec in scenario.accessories.items()}
     behavior = {**scenario.behavior, **dict(case.switches)}
-    return dataclasses.replace(scenario, accessories=accessories, platform=Platform.parse(case.platform),
-                               behavior=behavior)
+    platform = dataclasses.replace(Platform.parse(case.platform), simulator=scenario.platform.simulator)
+    return dataclasses.replace(scenario, accessories=accessories, platform=platform, behavior=behavior)
 
 
 def outcome_of(scenario: Scenario, catalog) -> Outcome:

@@ -79,6 +79,7 @@ class AppConfig:
     context: str = "app"                        # "app" | "extension"
     record_permission: str = "granted"          # "granted" | "denied" | "undetermined"
     now_playing: bool = False
+    extension: str | None = None                # addition: the extension point (context "extension")
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +139,7 @@ class Expect:
     session: dict[str, Any] | None = None
     others: dict[str, str] | None = None
     calls: dict[str, str] | None = None
+    call_groups: dict[str, list[str]] | None = None   # addition: each call -> the calls of its group
     engine: dict[str, Any] | None = None
     recording: dict[str, Any] | None = None
     accessories: dict[str, dict[str, Any]] | None = None

@@ -65,7 +65,8 @@ class ScenarioRun:
             hardware=scenario.hardware.device,
             hfp_codecs=scenario.hardware.hfp_codecs,
             behavior=dict(scenario.behavior),
-            app=AppState(app.state, app.background_audio, app.context, app.record_permission, app.now_playing),
+            app=AppState(app.state, app.background_audio, app.context, app.record_permission, app.now_playing,
+                         app.extension),
             catalog=catalog,
         )
         self.clock = self.sim.clock
@@ -111,7 +112,7 @@ class ScenarioRun:
 
     # ------------------------------------------------------------------ steps
     def perform(self, step: Step) -> None:
-        handler = HANDLERS.get(step.op)
+        handler = STEP_HANDLERS.get(step.op)
         if handler is None:
             raise StepError(f"step {step.op} is not modelled yet")
         handler(self.sim, step.arg)
@@ -240,7 +241,8 @@ STEP_HANDLERS: dict[str, Callable[[ApiPhone, Any], None]] = {
         lambda sim, v: sim.set_prefers_interruption_on_route_disconnect(v),
     "callkit.configure": lambda sim, a: sim.callkit.configure(
         supports_holding=a.get("supportsHolding"), maximum_call_groups=a.get("maximumCallGroups"),
-        maximum_calls_per_call_group=a.get("maximumCallsPerCallGroup")),
+        maximum_calls_per_call_group=a.get("maximumCallsPerCallGroup"), supports_grouping=a.get("supportsGrouping"),
+        supports_ungrouping=a.get("supportsUngrouping")),
     "callkit.reportIncoming": lambda sim, a: sim.callkit.report_incoming(a["call"]),
     "callkit.startCall": lambda sim, a: sim.callkit.start_call(
         a["call"], fulfill_after=a["fulfillAfter"], connect_after=a["connectAfter"], result=a["result"]),
@@ -263,11 +265,10 @@ STEP_HANDLERS: dict[str, Callable[[ApiPhone, Any], None]] = {
         format=a["format"], sample_rate=float(a["sampleRate"]), channels=int(a["channels"]),
         duration=float(a["duration"]), wait=a.get("wait", True)),
     "callkit.reset": lambda sim, a: sim.callkit.reset(),
+    "callkit.group": lambda sim, a: sim.callkit.group(a["call"], a["with"], fulfill_after=a["fulfillAfter"]),
+    "callkit.ungroup": lambda sim, a: sim.callkit.ungroup(a["call"], fulfill_after=a["fulfillAfter"]),
     "capture.start": lambda sim, a: sim.capture.start(
         automatically_configures_session=a["automaticallyConfiguresApplicationAudioSession"],
         mix_with_others=a["configuresApplicationAudioSessionToMixWithOthers"]),
     "capture.stop": lambda sim, a: sim.capture.stop(),
 }
-
-
-HANDLERS = STEP_HANDLERS

@@ -101,7 +101,9 @@ STEPS: dict[str, Schema] = {
     # calls
     "callkit.configure": Record({"supportsHolding": opt(Bool()),
                                  "maximumCallGroups": opt(Number(minimum=1, integer=True)),
-                                 "maximumCallsPerCallGroup": opt(Number(minimum=1, integer=True))}),
+                                 "maximumCallsPerCallGroup": opt(Number(minimum=1, integer=True)),
+                                 # Addition: the CXCallUpdate grouping flags reported from now on
+                                 "supportsGrouping": opt(Bool()), "supportsUngrouping": opt(Bool())}),
     "callkit.reportIncoming": Record({"call": req(NEW_CALL)}, shorthand="call"),
     "callkit.startCall": Record({"call": req(NEW_CALL), "fulfillAfter": AFTER, "connectAfter": AFTER,
                                  "result": RESULT}, shorthand="call"),
@@ -111,6 +113,8 @@ STEPS: dict[str, Schema] = {
     "callkit.end": _call(by=BY, fulfillAfter=AFTER),
     "callkit.speaker": Bool(),
     "callkit.reset": NONE,  # Addition: the system resets the provider (providerDidReset)
+    "callkit.group": Record({"call": req(CALL), "with": req(CALL), "fulfillAfter": AFTER}),  # Addition
+    "callkit.ungroup": _call(fulfillAfter=AFTER),  # Addition: CXSetGroupCallAction with no group
     "cellular.incoming": Record({"call": req(NEW_CALL)}, shorthand="call"),
     "cellular.answer": _call(holdOthers=opt(Bool(), False)),
     "cellular.decline": _call(),

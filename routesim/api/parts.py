@@ -12,12 +12,12 @@ from typing import Any, Callable
 from routesim.clock import Clock
 from routesim.routes.audio import audio_check, capture, engine, recorder
 from routesim.routes.live.manager import RouteManager
-from routesim.routes.phone import callkit, cellular
+from routesim.routes.phone import callkit, cellular, contexts
 from routesim.routes.phone.errors import StepError
 from routesim.routes.phone.session import Phone as SessionModel
 
 # Order matters: callkit attaches before cellular, which hooks into the call centre.
-EXTENSION_MODULES = (engine, recorder, capture, audio_check, callkit, cellular)
+EXTENSION_MODULES = (engine, recorder, capture, audio_check, callkit, cellular, contexts)
 
 
 class Parts:

@@ -523,12 +523,15 @@ class CallKit:
         return self._phone.parts.attached("calls")
 
     def configure(self, *, supports_holding: bool | None = None, maximum_call_groups: int | None = None,
-                  maximum_calls_per_call_group: int | None = None) -> None:
+                  maximum_calls_per_call_group: int | None = None, supports_grouping: bool | None = None,
+                  supports_ungrouping: bool | None = None) -> None:
         self._phone._act("callkit.configure", {"supportsHolding": supports_holding,
                                                "maximumCallGroups": maximum_call_groups,
-                                               "maximumCallsPerCallGroup": maximum_calls_per_call_group},
+                                               "maximumCallsPerCallGroup": maximum_calls_per_call_group,
+                                               "supportsGrouping": supports_grouping,
+                                               "supportsUngrouping": supports_ungrouping},
                          self._calls().configure, supports_holding, maximum_call_groups,
-                         maximum_calls_per_call_group)
+                         maximum_calls_per_call_group, supports_grouping, supports_ungrouping)
 
     def report_incoming(self, call: str) -> None:
         self._phone._act("callkit.reportIncoming", {"call": call}, self._calls().report_incoming, call)
@@ -562,6 +565,17 @@ class CallKit:
     def reset(self) -> None:
         """The system resets the provider: ``providerDidReset``, every CallKit call ends."""
         self._phone._act("callkit.reset", {}, self._calls().reset)
+
+    def group(self, call: str, with_call: str, *, fulfill_after: float = 0.0) -> None:
+        """Merge ``call`` into the group of ``with_call`` (CXSetGroupCallAction); a refused request raises
+        a CallKit request error (``invalidAction``, ``unknownCallUUID``)."""
+        self._phone._act("callkit.group", {"call": call, "with": with_call, "fulfillAfter": fulfill_after},
+                         self._calls().group, call, with_call, fulfill_after)
+
+    def ungroup(self, call: str, *, fulfill_after: float = 0.0) -> None:
+        """Take ``call`` out of its group (CXSetGroupCallAction with no call to group with)."""
+        self._phone._act("callkit.ungroup", {"call": call, "fulfillAfter": fulfill_after},
+                         self._calls().ungroup, call, fulfill_after)
 
 
 class Cellular:
