@@ -84,3 +84,25 @@ def test_context_row(row: Row):
         assert phone.parts.engine.running is row.running
     if row.active is not None:
         assert phone.model.active is row.active
+
+
+def test_reports_say_when_a_scenario_ran_in_the_simulator(tmp_path):
+    import io
+    import json
+
+    from routesim.profiles.catalog import default_catalog
+    from routesim.routes.scenario.loader import load_text
+    from routesim.routes.scenario.report import as_json, timeline
+    from routesim.routes.scenario.runner import run_scenario
+
+    text = ("name: sim\nplatform: {os: visionos-2.0, simulator: true}\nsteps: []\n---\n"
+            "name: device\nplatform: visionos-2.0\nsteps: []\n")
+    catalog = default_catalog()
+    sim, device = (run_scenario(s, catalog) for s in load_text(text, "p.scenario.yaml", catalog.ids()))
+    out = io.StringIO()
+    timeline(sim, out)
+    timeline(device, out)
+    headers = [line for line in out.getvalue().splitlines() if line.startswith("──")]
+    assert headers[0].endswith("[visionos-2.0 simulator, iphone]") and headers[1].endswith("[visionos-2.0, iphone]")
+    assert json.loads(json.dumps(as_json(sim)))["simulator"] is True
+    assert "simulator" not in as_json(device)

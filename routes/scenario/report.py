@@ -33,12 +33,17 @@ def _actual(check) -> str:
     return json.dumps(_plain(check.actual), default=str)
 
 
+def _where(sc) -> str:
+    """The header's platform and device: ``ios-17.4, iphone``; a simulator run says so."""
+    return f"{sc.platform}{' simulator' if sc.platform.simulator else ''}, {sc.hardware.device}"
+
+
 def timeline(result: ScenarioResult, out: TextIO, *, verbose: bool = True, color: bool = False) -> None:
     sc = result.scenario
     doc = f" #{sc.index + 1}" if sc.index else ""
     red, green, dim, reset = ("\033[31m", "\033[32m", "\033[2m", "\033[0m") if color else ("", "", "", "")
     if verbose:
-        out.write(f"── {sc.file}{doc}: {sc.name}  [{sc.platform}, {sc.hardware.device}]\n")
+        out.write(f"── {sc.file}{doc}: {sc.name}  [{_where(sc)}]\n")
         for res in result.steps:
             _step_lines(res, out, red, green, dim, reset)
     if result.invalid:
@@ -90,15 +95,18 @@ def as_json(result: ScenarioResult) -> dict:
             if res.error is not None:
                 entry["error"] = str(res.error)
         steps.append(entry)
-    return {
+    out = {
         "file": sc.file, "index": sc.index, "name": sc.name, "platform": str(sc.platform),
         "passed": result.passed, "invalid": result.invalid, "steps": steps,
     }
+    if sc.platform.simulator:  # only when set, so reports of device runs stay as they were
+        out["simulator"] = True
+    return out
 
 
 def explain(result: ScenarioResult, out: TextIO) -> None:
     sc = result.scenario
-    out.write(f"── {sc.file}: {sc.name}  [{sc.platform}, {sc.hardware.device}]\n")
+    out.write(f"── {sc.file}: {sc.name}  [{_where(sc)}]\n")
     for res in result.steps:
         if res.step.op == "expect":
             continue
