@@ -200,7 +200,8 @@ class BluezLinkFacts:
     def __init__(self, backend: Any, pactl: str | None = "pactl", every: float = 1.0):
         self.backend = backend
         self.pactl = pactl
-        self.every = every  # seconds between two pactl runs, however often refresh is awaited
+        # seconds between two pactl runs, however often refresh is awaited (sooner after a card change)
+        self.every = every
         self._server: dict[str, dict[str, Any]] = {}
         self._asked: float | None = None
         # the audio server's name, once it showed a card of a device: a recording says what its facts rest on
@@ -221,7 +222,8 @@ class BluezLinkFacts:
 
     def _addresses(self) -> list[str]:
         """The devices BlueZ lists on this bus (an audio server may have cards of other buses' devices)."""
-        return [str((ifaces.get(DEVICE) or {}).get("Address", "")).upper() for _, ifaces in self.backend._tree.devices()]
+        return [str((ifaces.get(DEVICE) or {}).get("Address", "")).upper()
+                for _, ifaces in self.backend._tree.devices()]
 
     def _in_step(self) -> bool:
         """The server's last answer shows the Bluetooth cards and profiles the backend follows (``pactl
