@@ -4,12 +4,9 @@ recordings (the `profile` step and `expect: rig`), and the rig's link facts read
 from __future__ import annotations
 
 import asyncio
-import importlib.machinery
-import importlib.util
 import json
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
@@ -20,19 +17,11 @@ from routesim.routes.scenario.loader import load_text
 from routesim.routes.scenario.model import ScenarioError
 from routesim.routes.scenario.runner import run_scenario
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.replay_checks import (ROOT, assert_changed_golden_fact_fails, assert_replays_with_drift_table,
+                                 record_fixtures, replay)
+
 CATALOG = default_catalog()
-
-
-def _script():
-    loader = importlib.machinery.SourceFileLoader("record_fixtures", str(ROOT / "scripts" / "record-fixtures"))
-    spec = importlib.util.spec_from_loader("record_fixtures", loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
-
-
-RECORD = _script()
+RECORD = record_fixtures()
 ORIGINALS = ("Kim\u2019s AirPods Pro", "Kim\u2019s Pods", "AA:BB:CC:DD:EE:01", "AA_BB_CC_DD_EE_01", "aa:bb:cc:dd:ee:01")
 
 
@@ -50,11 +39,6 @@ def recordings(tmp_path_factory):
 
     printed = asyncio.run(both())
     return {"session": session, "anonymised": anonymised, "printed": printed}
-
-
-def replay(capsys, *args):
-    code = main(["replay", *map(str, args)])
-    return code, capsys.readouterr().out
 
 
 # ---------------------------------------------------------------------------------------------- recording
@@ -79,12 +63,9 @@ def test_a_recording_names_the_device_by_its_modalias_and_keeps_the_rigs_facts_a
 
 
 def test_replay_passes_and_shows_the_drift_table(recordings, capsys):
-    code, out = replay(capsys, recordings["session"])
-    assert code == 0, out
-    assert out.startswith("PASS")
-    assert "drift:" in out and "line  accessory      fact" in out
+    rows = assert_replays_with_drift_table(capsys, recordings["session"])
     # the fake's AAC stream runs at 44.1 kHz (its Configuration bytes); the model says 48 kHz
-    assert any(row.split()[2:5] == ["sampleRate", "44100", "48000"] for row in out.splitlines()), out
+    assert any(row[2:5] == ["sampleRate", "44100", "48000"] for row in rows), rows
 
 
 def test_drift_fails_only_with_strict(recordings, capsys):
@@ -103,20 +84,8 @@ GOLDEN_EDITS = [
 @pytest.mark.parametrize("what, before, after, named", GOLDEN_EDITS, ids=[e[0] for e in GOLDEN_EDITS])
 def test_a_changed_golden_fact_fails_naming_the_step_and_update_fixes_it(recordings, tmp_path, capsys, what,
                                                                          before, after, named):
-    original = recordings["session"].read_text()
-    path = tmp_path / "edited.scenario.yaml"
-    path.write_text(original.replace(before, after, 1))
-    line = original[: original.index(before)].count("\n") + 1
-    expect_line = next(i for i in range(line, 0, -1) if original.split("\n")[i - 1].strip() == "- expect:")
-
-    code, out = replay(capsys, path)
-    assert code == 1 and out.startswith("REGRESSION"), out
-    message = next(l for l in out.splitlines() if l.startswith(f"  {path}:"))
-    assert message.startswith(f"  {path}:{expect_line}: ") and named in message, message
-
-    code, out = replay(capsys, "--update", path)
-    assert code == 0 and "updated the golden view" in out, out
-    assert path.read_text() == original
+    assert_changed_golden_fact_fails(capsys, recordings["session"], tmp_path / "edited.scenario.yaml",
+                                     before, after, named)
 
 
 def test_update_keeps_comments_other_keys_and_their_order(tmp_path, capsys):
@@ -317,9 +286,12 @@ PACTL_SINKS = json.dumps([
 @pytest.mark.parametrize("cards, sinks, parsed", [
     (PACTL_CARDS, PACTL_SINKS, {"AA:BB:CC:DD:EE:01": {"card": "headset-head-unit", "codec": "msbc", "sampleRate": 16000}}),
     (PACTL_CARDS, "[]", {"AA:BB:CC:DD:EE:01": {"card": "headset-head-unit"}}),
+    # the card is back in A2DP while the HFP sink is still listed: that sink's codec and rate are not the link's
+    (PACTL_CARDS.replace('"headset-head-unit"', '"a2dp-sink-sbc"'), PACTL_SINKS,
+     {"AA:BB:CC:DD:EE:01": {"card": "a2dp-sink-sbc"}}),
     ("not json", "[]", {}),
     ('{"cards": 1}', "[]", {}),
-], ids=["cards and sinks", "cards only", "not json", "not a list"])
+], ids=["cards and sinks", "cards only", "a sink of the profile left", "not json", "not a list"])
 def test_pactl_json_gives_each_bluetooth_cards_profile_codec_and_rate(cards, sinks, parsed):
     assert parse_pactl(cards, sinks) == parsed
 
@@ -328,9 +300,14 @@ def test_pactl_json_gives_each_bluetooth_cards_profile_codec_and_rate(cards, sin
 BUNDLED = sorted((ROOT / "fixtures" / "recordings").rglob("*.scenario.yaml"))
 
 
-def test_there_is_a_bundled_recording_per_path():
-    assert {p.stem.removesuffix(".scenario") for p in BUNDLED} >= {"connect", "rename", "call", "ears-out", "disconnect"}
+def test_there_is_a_bundled_recording_per_path_on_the_fake_and_against_the_real_audio_stack():
+    stems = {p.name.removesuffix(".scenario.yaml") for p in BUNDLED}
+    for path in ("connect", "rename", "call", "ears-out", "disconnect"):
+        assert {path, f"{path}-pipewire"} <= stems, sorted(stems)
     assert {p.parent.name for p in BUNDLED} == {"airpods-pro-2"}
+    for p in BUNDLED:  # what the facts rest on is in the file: the audio server that answered, or none
+        header = p.read_text(encoding="utf-8").splitlines()[0]
+        assert ("with the audio server PulseAudio (on PipeWire" in header) == p.name.endswith("-pipewire.scenario.yaml")
 
 
 def test_the_bundled_recordings_replay_as_recorded(capsys):

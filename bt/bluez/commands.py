@@ -27,6 +27,7 @@ from routesim.bt.bluez.constants import (
     HFP_HF,
     PROPERTIES,
     card_name,
+    card_profile_codec,
     card_profile_to_profile,
 )
 from routesim.bt.bluez.device_identity import display_name
@@ -203,9 +204,15 @@ class Commands:
                     FAKE_PIPEWIRE, FAKE_PIPEWIRE_PATH, FAKE_PIPEWIRE_IFACE, "SetCardProfile", "ss", [card, plan.profile]
                 )
             else:
-                await self._pactl_cards().set_profile(card, plan.profile or "")
-                # until the follower reports it, note the new profile ourselves
-                self.cards.note(card, plan.profile or "", command.codec or "")
+                pactl = self._pactl_cards()
+                await pactl.set_profile(card, plan.profile or "")
+                # note what the audio server shows now (set_profile read the cards back), or, while it
+                # does not show the switch yet, the profile requested: never the codec the model wanted,
+                # which the card may not have (a bare profile name means "the best codec it has")
+                shown = pactl.cards.get(card)
+                active = shown.active if shown is not None and shown.active and \
+                    card_profile_to_profile(shown.active) == command.profile else plan.profile or ""
+                self.cards.note(card, active, card_profile_codec(active))
                 self.announcer.reconcile_address(address)
         except CALL_ERRORS as exc:
             return CommandResult(command, False, what, error=f"refused by the audio server: {one_line(exc)}",

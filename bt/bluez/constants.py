@@ -68,6 +68,16 @@ def card_profile_to_profile(name: str) -> str | None:
     return None
 
 
+def card_profile_codec(name: str) -> str:
+    """The codec a card profile's name carries, in PipeWire's spelling (``headset-head-unit-msbc`` →
+    ``msbc``, ``a2dp-sink-sbc_xq`` → ``sbc_xq``); "" for a bare name, which means "the best codec" and
+    says nothing about which one the card uses."""
+    for base in ("a2dp-sink-", "headset-head-unit-", "handsfree-head-unit-"):
+        if name.startswith(base):
+            return name[len(base):]
+    return ""
+
+
 def device_path(adapter_path: str, address: str) -> str:
     return f"{adapter_path}/dev_{address.upper().replace(':', '_')}"
 

@@ -113,6 +113,10 @@ def parse_pactl(cards_json: str, sinks_json: str = "[]") -> dict[str, dict[str, 
             continue
         props = sink.get("properties") if isinstance(sink.get("properties"), dict) else {}
         entry = out.setdefault(address, {})
+        sink_kind = card_profile_to_profile(str(props.get("api.bluez5.profile", "")))
+        card_kind = card_profile_to_profile(entry.get("card", ""))
+        if sink_kind and card_kind and sink_kind != card_kind:
+            continue  # a node of the profile the card is leaving: its codec and rate are no longer the link's
         if isinstance(props.get("api.bluez5.codec"), str):
             entry["codec"] = _codec_name(props["api.bluez5.codec"])
         spec = sink.get("sample_specification")
@@ -145,6 +149,22 @@ async def read_pactl(pactl: str = "pactl") -> dict[str, dict[str, Any]] | None:
     except BluezError:
         return None
     return parse_pactl(cards, sinks)
+
+
+async def read_server_name(pactl: str = "pactl") -> str | None:
+    """The audio server's own name (``pactl info``'s ``server_name``: ``PulseAudio (on PipeWire 0.3.65)``),
+    or None when pactl is missing or no server answers."""
+    from routesim.bt.bluez.errors import BluezError
+    from routesim.bt.bluez.pipewire import run_pactl
+
+    if shutil.which(pactl) is None:
+        return None
+    try:
+        info = json.loads(await run_pactl(pactl, "--format=json", "info"))
+    except (BluezError, ValueError):
+        return None
+    name = info.get("server_name") if isinstance(info, dict) else None
+    return name if isinstance(name, str) and name else None
 
 
 # ------------------------------------------------------------------ the backend's view
@@ -180,18 +200,40 @@ class BluezLinkFacts:
     def __init__(self, backend: Any, pactl: str | None = "pactl", every: float = 1.0):
         self.backend = backend
         self.pactl = pactl
-        self.every = every  # seconds between two pactl runs, however often refresh is awaited
+        # seconds between two pactl runs, however often refresh is awaited (sooner after a card change)
+        self.every = every
         self._server: dict[str, dict[str, Any]] = {}
         self._asked: float | None = None
+        # the audio server's name, once it showed a card of a device: a recording says what its facts rest on
+        self.server_name: str | None = None
 
     async def refresh(self) -> None:
-        if not self.pactl or not self.backend.live:  # the fake's card profiles come over D-Bus already
+        # on a private bus with only the fake's stand-in, its card profiles come over D-Bus already; with
+        # a real audio server on it (the fake hosting PipeWire), the server is asked as on a rig
+        if not self.pactl or not (self.backend.live or self.backend.follows_audio_server):
             return
         now = self.backend.clock.now()
-        if self._asked is not None and now - self._asked < self.every:
+        if self._asked is not None and now - self._asked < self.every and self._in_step():
             return
         self._asked = now
         self._server = await read_pactl(self.pactl) or {}
+        if self.server_name is None and any("card" in self._server.get(a, {}) for a in self._addresses()):
+            self.server_name = await read_server_name(self.pactl)
+
+    def _addresses(self) -> list[str]:
+        """The devices BlueZ lists on this bus (an audio server may have cards of other buses' devices)."""
+        return [str((ifaces.get(DEVICE) or {}).get("Address", "")).upper()
+                for _, ifaces in self.backend._tree.devices()]
+
+    def _in_step(self) -> bool:
+        """The server's last answer shows the Bluetooth cards and profiles the backend follows (``pactl
+        subscribe``): after a switch, a new card or a card gone, the next refresh asks again instead of
+        giving the old facts."""
+        follower = getattr(self.backend, "_follower", None)
+        if follower is None or not follower.ready:
+            return True  # nothing followed to compare with: ask every ``every`` seconds
+        followed = {c.address: c.active for c in follower.cards.values() if c.address}
+        return followed == {a: e["card"] for a, e in self._server.items() if "card" in e}
 
     def facts(self, address: str) -> LinkFacts:
         address = address.upper()

@@ -59,6 +59,9 @@ def add_commands(subparsers: Any) -> None:
     rec.add_argument("--options", nargs="*", default=[], metavar="OPTION", help="category options")
     rec.add_argument("--platform", default="ios-26.0", help="the phone's platform (default ios-26.0)")
     rec.add_argument("--name", help="the scenario's name (default: what was recorded, where)")
+    rec.add_argument("--description", metavar="TEXT",
+                     help="the scenario's description: how it was recorded and what it rests on (the rig, BlueZ "
+                          "and audio-server versions, the accessory's firmware); default: a generic one to edit")
     rec.add_argument("--no-pactl", action="store_true",
                      help="do not ask the audio server (pactl) for card profiles, codecs and rates")
     rec.add_argument("-q", "--quiet", action="store_true", help="do not print entries as they are recorded")
@@ -118,8 +121,8 @@ async def _record(args: argparse.Namespace, out: Path) -> int:
         return _fail(str(exc))
     if args.adverts:
         os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = rig.bus  # bleak reads the bus only from here
-    session = RecordingSession(rig, BluezLinkFacts(rig.backend, pactl=None if args.no_pactl else "pactl"),
-                               Moment, out=say)
+    facts = BluezLinkFacts(rig.backend, pactl=None if args.no_pactl else "pactl")
+    session = RecordingSession(rig, facts, Moment, out=say)
     session.subscribe()
     options = [p.strip() for a in args.options for p in a.split(",") if p.strip()]
     try:
@@ -147,12 +150,13 @@ async def _record(args: argparse.Namespace, out: Path) -> int:
             await session.stop()
             await rig.stop()
         finally:
-            written = _write(args, out, session, where, started)
+            written = _write(args, out, session, where, started, facts.server_name)
     print(f"routesim: wrote {out} ({written})", flush=True)
     return 0
 
 
-def _write(args: argparse.Namespace, out: Path, session: Any, where: str, started: datetime.datetime) -> str:
+def _write(args: argparse.Namespace, out: Path, session: Any, where: str, started: datetime.datetime,
+           server: str | None = None) -> str:
     from routesim.profiles.platform import Platform
     from routesim.routes.scenario.recording import Capture, write_capture
 
@@ -166,13 +170,15 @@ def _write(args: argparse.Namespace, out: Path, session: Any, where: str, starte
         except (ValueError, KeyError):
             return False
 
+    with_server = f" with the audio server {server}" if server else ""  # what the rig's facts rest on
     capture = Capture(session.moments, session.accessories, args.platform,
-                      f"on {where}, {started:%Y-%m-%d %H:%M} UTC", session.final_facts)
+                      f"on {where}{with_server}, {started:%Y-%m-%d %H:%M} UTC", session.final_facts)
     steps = [m.name for m in session.moments if m.kind in ("action", "event") and m.name != "session.setCategory"]
     summary = ", ".join(dict.fromkeys(steps)) or "nothing happened"
     models = ", ".join(dict.fromkeys(i.model_id for i in session.accessories.values())) or "no accessory"
     title = args.name or f"{models} recorded on {where}: {summary}"
-    text = write_capture(capture, title=title, anonymise=args.anonymise, firmware_ok=firmware_ok)
+    text = write_capture(capture, title=title, anonymise=args.anonymise, firmware_ok=firmware_ok,
+                         **({"description": args.description} if args.description else {}))
     tmp = out.with_name(out.name + ".part")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, out)

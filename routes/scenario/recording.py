@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -268,10 +269,20 @@ def accessory_ids(accessories: dict[str, AccessoryInfo]) -> dict[str, str]:
     return ids
 
 
+DESCRIPTION = (
+    "A session recorded on a rig: the accessory events BlueZ and the audio server reported, with their timing, "
+    "and the app's actions. The golden view pins the model's behaviour at record time (a regression fixture, "
+    "not a statement of iOS behaviour); the rig's facts come from BlueZ's MediaTransport1 and the audio "
+    "server's card profile."
+)
+
+
 def write_capture(capture: Capture, *, title: str, anonymise: bool = False,
-                  firmware_ok: Callable[[AccessoryInfo], bool] = lambda info: True) -> str:
+                  firmware_ok: Callable[[AccessoryInfo], bool] = lambda info: True,
+                  description: str = DESCRIPTION) -> str:
     """The scenario text of a capture. ``firmware_ok``: whether the catalog can compare the firmware
-    string (BlueZ reports the Device ID version); one it cannot is kept as a comment."""
+    string (BlueZ reports the Device ID version); one it cannot is kept as a comment. ``description``:
+    how the recording was made and what it rests on (folded at 100 columns)."""
     anon = Anonymiser() if anonymise else None
     ids = accessory_ids(capture.accessories)
     writer = _Writer(capture, ids, anon)
@@ -292,10 +303,7 @@ def write_capture(capture: Capture, *, title: str, anonymise: bool = False,
         "# `routesim replay --update FILE` rewrites the golden view after a reviewed change.",
         f"name: {flow(title)}",
         "description: >-",
-        "  A session recorded on a rig: the accessory events BlueZ and the audio server reported, with their",
-        "  timing, and the app's actions. The golden view pins the model's behaviour at record time (a",
-        "  regression fixture, not a statement of iOS behaviour); the rig's facts come from BlueZ's",
-        "  MediaTransport1 and the audio server's card profile.",
+        *("  " + line for line in textwrap.wrap(" ".join(description.split()), 100)),
         f"platform: {capture.platform}",
     ]
     if ids:
