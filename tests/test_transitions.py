@@ -41,10 +41,17 @@ READERS: dict[str, Callable[[Rig], Any]] = {
     "inputChannels": lambda r: r.phone.input_channels,
     "others": lambda r: {k: o.state for k, o in r.phone.others.items()},
     "commands": lambda r: [(c.key, c.profile, c.codec) for c in r.virtual.executed],
+    "picked": lambda r: r.phone.picked,  # the route picker's standing choice
+    "rigLink": lambda r: r.phone.accessories["p"].rig_link,  # the link the rig carries, as rig.py compares it
+    "noteRules": lambda r: [n.rule for n in r.taken],  # the rule explain shows for each notification
+    "interruptionReasons": lambda r: [n.fields.get("reason") for n in r.taken if n.name == "interruption"],
 }
 
 PAR_HFP = dict(category="playAndRecord", options=("allowBluetoothHFP",))
 MUSIC = ("playback", "default", (), True)
+HP = "headphones"
+NOW_PLAYING = dict(category="playback", active=True, app=AppState(now_playing=True))
+OFF_LEAVES = {"headOffLeavesRoute": True}
 
 ROWS = [
     # [DOC H-Types] / [DOC Doc-RouteChangeReason]: losing the device in use posts oldDeviceUnavailable; output-only floor is the speaker
@@ -146,7 +153,7 @@ ROWS = [
     # [DEV gh:react-native-device-info/react-native-device-info#1020] / [INF]: a rename of a device in the route posts routeConfigurationChange; elsewhere nothing
     Row("rename-in-route", dict(category="playback", devices=(("p", "airpods-pro"),)),
         lambda r: r.manager.dispatch(r.virtual.rename("p", "xxxx")), [(RC, "routeConfigurationChange")],
-        ((), (A2DP,))),
+        ((), (A2DP,)), after={"noteRules": ["notify.rename"]}),
     Row("rename-not-in-route", dict(category="playAndRecord", devices=(("p", "airpods-pro"),)),
         lambda r: r.manager.dispatch(r.virtual.rename("p", "xxxx")), [], ((MIC,), (RCV,))),
     # H-Types: interruptSpokenAudioAndMixWithOthers interrupts spokenAudio apps, mixes with the rest
@@ -213,6 +220,90 @@ ROWS = [
         dict(category="playback", devices=(("p", "airpods-pro-2"),)),
         lambda r: r.call("rig_link_changed", "p", "a2dp"),
         [], ((), (A2DP,)), after={"commands": []}),
+    Row("rig-puts-a2dp-airpods-back-on-hfp",
+        dict(category="playAndRecord", options=("allowBluetoothHFP", "allowBluetoothA2DP"),
+             devices=(("p", "airpods-pro-2"),)),
+        lambda r: (r.call("rig_link_changed", "p", "a2dp"), r.notes(), r.call("rig_link_changed", "p", "hfp")),
+        [(RC, "routeConfigurationChange"), AIC], ((HFP,), (HFP,)),
+        after={"rigLink": "hfp", "noteRules": ["notify.rig-link", "notify.available-inputs-change"]}),
+    # a rig that carries no audio link for the device (its card profile off) takes it out of the route
+    Row("rig-carries-no-link", dict(category="playback", devices=(("p", "airpods-pro-2"),)),
+        lambda r: r.call("rig_link_changed", "p", "off"),
+        [(RC, "routeConfigurationChange")], ((), (SPK,)), after={"rigLink": "none", "commands": []}),
+    Row("rig-carries-nothing-known", dict(category="playback", devices=(("p", "airpods-pro-2"),)),
+        lambda r: r.call("rig_link_changed", "p", None),
+        [(RC, "routeConfigurationChange")], ((), (SPK,)), after={"rigLink": "none"}),
+    # the rig's link belongs to the connection: after a disconnect the reconnected device starts without one
+    Row("rig-link-forgotten-on-disconnect", dict(category="playback", devices=(("p", "airpods-pro-2"),)),
+        lambda r: (r.call("rig_link_changed", "p", "a2dp"), r.disconnect("p")),
+        [(RC, "oldDeviceUnavailable")], ((), (SPK,)), after={"rigLink": None}),
+    # contract (earbuds): a bud back in returns the route with newDeviceAvailable; one bud is enough
+    Row("left-bud-back-in-returns-the-route", dict(category="playback", devices=(("p", "airpods-pro"),)),
+        lambda r: (r.call("ears", "p", "out", "out"), r.notes(), r.call("ears", "p", "in", None)),
+        [(RC, "newDeviceAvailable")], ((), (A2DP,))),
+    Row("right-bud-back-in-returns-the-route", dict(category="playback", devices=(("p", "airpods-pro"),)),
+        lambda r: (r.call("ears", "p", "out", "out"), r.notes(), r.call("ears", "p", None, "in")),
+        [(RC, "newDeviceAvailable")], ((), (A2DP,))),
+    # contract (earbuds: one bud out leaves the route where it is; last connected wins): one bud out of the
+    # older pods changes nothing, not their place in the order either, so a category change keeps the headphones
+    Row("one-bud-out-of-older-pods-keeps-their-place",
+        dict(category="playback", devices=(("p", "airpods-pro"), ("w", "wired-headphones"))),
+        lambda r: (r.call("ears", "p", "out", None), r.call("set_category", "ambient", "default", ())),
+        [(RC, "categoryChange")], ((), (HP,))),
+    # contract (earbuds: back in returns the route with newDeviceAvailable; last connected wins): buds back in
+    # make the pods the newest device, so they take the route from headphones plugged in after them
+    Row("buds-back-in-take-the-route-from-a-newer-device",
+        dict(category="playback", devices=(("p", "airpods-pro"), ("w", "wired-headphones"))),
+        lambda r: (r.call("ears", "p", "out", "out"), r.notes(), r.call("ears", "p", "in", "in")),
+        [(RC, "newDeviceAvailable")], ((), (A2DP,))),
+    # H-Session17 (iOS 17): the Now Playing session is interrupted (routeDisconnected) when its route's device
+    # goes; both buds out is that (contract: earbuds); buds out of pods the route does not use are not
+    Row("now-playing-both-buds-out-route-disconnected", dict(**NOW_PLAYING, devices=(("p", "airpods-pro"),)),
+        lambda r: r.call("ears", "p", "out", "out"), [(RC, "oldDeviceUnavailable"), ("interruption", "began")],
+        ((), (SPK,)), after={"active": False, "interruptionReasons": ["routeDisconnected"]}),
+    Row("now-playing-buds-out-of-unused-pods",
+        dict(**NOW_PLAYING, devices=(("p", "airpods-pro"), ("w", "wired-headphones"))),
+        lambda r: r.call("ears", "p", "out", "out"), [], ((), (HP,)), after={"active": True}),
+    Row("now-playing-route-disconnected-from-ios-17-0",
+        dict(**NOW_PLAYING, platform="ios-17.0", devices=(("p", "airpods-pro"),)),
+        lambda r: r.disconnect("p"), [(RC, "oldDeviceUnavailable"), ("interruption", "began")], ((), (SPK,)),
+        after={"active": False, "interruptionReasons": ["routeDisconnected"]}),
+    Row("no-route-disconnected-interruption-before-ios-17",
+        dict(**NOW_PLAYING, platform="ios-16.4", devices=(("p", "airpods-pro"),)),
+        lambda r: r.disconnect("p"), [(RC, "oldDeviceUnavailable")], ((), (SPK,)), after={"active": True}),
+    # headOffLeavesRoute (scenario-format addition): headphones taken off act as both buds out, put back on as
+    # both back in; without the switch taking them off changes no route and not their place in the order
+    Row("head-off-now-playing-route-disconnected",
+        dict(**NOW_PLAYING, devices=(("m", "airpods-max"),), behavior=OFF_LEAVES),
+        lambda r: r.call("worn", "m", False), [(RC, "oldDeviceUnavailable"), ("interruption", "began")],
+        ((), (SPK,)), after={"active": False, "interruptionReasons": ["routeDisconnected"]}),
+    Row("head-off-of-unused-headphones",
+        dict(**NOW_PLAYING, devices=(("m", "airpods-max"), ("w", "wired-headphones")), behavior=OFF_LEAVES),
+        lambda r: r.call("worn", "m", False), [], ((), (HP,)), after={"active": True}),
+    Row("headphones-put-on-take-the-route-from-a-newer-device",
+        dict(category="playback", devices=(("m", "airpods-max"), ("w", "wired-headphones")), behavior=OFF_LEAVES),
+        lambda r: (r.call("worn", "m", False), r.notes(), r.call("worn", "m", True)),
+        [(RC, "newDeviceAvailable")], ((), (A2DP,))),
+    Row("head-off-without-the-switch-keeps-their-place",
+        dict(category="playback", devices=(("m", "airpods-max"), ("w", "wired-headphones"))),
+        lambda r: (r.call("worn", "m", False), r.call("set_category", "ambient", "default", ())),
+        [(RC, "categoryChange")], ((), (HP,))),
+    # contract (pickRoute: the choice holds until the route next changes for another reason): a device the
+    # route does not use leaving is no such change; the picked device leaving ends the choice
+    Row("picked-speaker-outlives-an-unused-device-leaving",
+        dict(category="playback", devices=(("w", "wired-headphones"), ("p", "airpods-pro"))),
+        lambda r: (r.call("pick_route", "speaker"), r.notes(), r.disconnect("w")), [], ((), (SPK,)),
+        after={"picked": "speaker"}),
+    Row("picked-device-leaving-ends-the-choice",
+        dict(category="playback", devices=(("p", "airpods-pro"), ("w", "wired-headphones"))),
+        lambda r: (r.call("pick_route", "p"), r.notes(), r.disconnect("p")), [(RC, "oldDeviceUnavailable")],
+        ((), (HP,)), after={"picked": None}),
+    # the picker is the user's choice: it replaces the app's speaker override [DOC QA1754: the override
+    # lasts until the route changes] and posts override (contract)
+    Row("pick-replaces-the-speaker-override",
+        dict(category="playAndRecord", options=("allowBluetoothHFP",), devices=(("p", "airpods-pro"),)),
+        lambda r: (r.call("override_output", "speaker"), r.notes(), r.call("pick_route", "p")),
+        [(RC, "override")], ((HFP,), (HFP,)), after={"override": False, "picked": "p"}),
 ]
 
 
