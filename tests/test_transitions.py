@@ -409,6 +409,7 @@ def test_what_the_route_picker_offers(setup, event, offered, not_offered):
 
 # a step the model cannot perform says what is wrong (a scenario error the user reads)
 STEP_ERROR_ROWS = {
+    "an-accessory-the-phone-does-not-know": (dict(), lambda r: r.call("disconnect", "x"), "no accessory 'x'"),
     "disconnect-when-not-connected": (dict(spare=(("p", "airpods-pro"),)), lambda r: r.call("disconnect", "p"),
                                       "accessory 'p' is not connected"),
     "ears-when-not-connected": (dict(spare=(("p", "airpods-pro"),)), lambda r: r.call("ears", "p", "out", None),
