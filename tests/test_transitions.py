@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 import pytest
 
+from routesim.routes.phone.errors import StepError
 from routesim.routes.phone.session import AppState
 from tests.phone_rig import Rig, make_rig
 
@@ -41,15 +42,24 @@ READERS: dict[str, Callable[[Rig], Any]] = {
     "inputChannels": lambda r: r.phone.input_channels,
     "others": lambda r: {k: o.state for k, o in r.phone.others.items()},
     "commands": lambda r: [(c.key, c.profile, c.codec) for c in r.virtual.executed],
+    "connected": lambda r: r.phone.accessory_view("p")["connected"],  # as the Python API's state() shows it
+    "picked": lambda r: r.phone.picked,
+    "stepRules": lambda r: r.phone.fired,  # what explain shows for the last step  # the route picker's standing choice
+    "rigLink": lambda r: r.phone.accessories["p"].rig_link,  # the link the rig carries, as rig.py compares it
+    "noteRules": lambda r: [n.rule for n in r.taken],  # the rule explain shows for each notification
+    "interruptionReasons": lambda r: [n.fields.get("reason") for n in r.taken if n.name == "interruption"],
 }
 
 PAR_HFP = dict(category="playAndRecord", options=("allowBluetoothHFP",))
 MUSIC = ("playback", "default", (), True)
+HP = "headphones"
+NOW_PLAYING = dict(category="playback", active=True, app=AppState(now_playing=True))
+OFF_LEAVES = {"headOffLeavesRoute": True}
 
 ROWS = [
     # [DOC H-Types] / [DOC Doc-RouteChangeReason]: losing the device in use posts oldDeviceUnavailable; output-only floor is the speaker
     Row("playback-airpods-disconnect", dict(category="playback", devices=(("p", "airpods-pro"),)),
-        lambda r: r.disconnect("p"), [(RC, "oldDeviceUnavailable")], ((), (SPK,))),
+        lambda r: r.disconnect("p"), [(RC, "oldDeviceUnavailable")], ((), (SPK,)), after={"connected": False}),
     # Doc-PortDescription: a wired headset gives Headphones + HeadsetMic
     Row("playandrecord-wired-headset-connect", dict(category="playAndRecord", spare=(("w", "wired-headset"),)),
         lambda r: r.connect("w"), [(RC, "newDeviceAvailable"), AIC], (("headsetMic",), ("headphones",))),
@@ -146,7 +156,7 @@ ROWS = [
     # [DEV gh:react-native-device-info/react-native-device-info#1020] / [INF]: a rename of a device in the route posts routeConfigurationChange; elsewhere nothing
     Row("rename-in-route", dict(category="playback", devices=(("p", "airpods-pro"),)),
         lambda r: r.manager.dispatch(r.virtual.rename("p", "xxxx")), [(RC, "routeConfigurationChange")],
-        ((), (A2DP,))),
+        ((), (A2DP,)), after={"noteRules": ["notify.rename"]}),
     Row("rename-not-in-route", dict(category="playAndRecord", devices=(("p", "airpods-pro"),)),
         lambda r: r.manager.dispatch(r.virtual.rename("p", "xxxx")), [], ((MIC,), (RCV,))),
     # H-Types: interruptSpokenAudioAndMixWithOthers interrupts spokenAudio apps, mixes with the rest
@@ -213,6 +223,117 @@ ROWS = [
         dict(category="playback", devices=(("p", "airpods-pro-2"),)),
         lambda r: r.call("rig_link_changed", "p", "a2dp"),
         [], ((), (A2DP,)), after={"commands": []}),
+    Row("rig-puts-a2dp-airpods-back-on-hfp",
+        dict(category="playAndRecord", options=("allowBluetoothHFP", "allowBluetoothA2DP"),
+             devices=(("p", "airpods-pro-2"),)),
+        lambda r: (r.call("rig_link_changed", "p", "a2dp"), r.notes(), r.call("rig_link_changed", "p", "hfp")),
+        [(RC, "routeConfigurationChange"), AIC], ((HFP,), (HFP,)),
+        after={"rigLink": "hfp", "noteRules": ["notify.rig-link", "notify.available-inputs-change"]}),
+    # a rig that carries no audio link for the device (its card profile off) takes it out of the route
+    Row("rig-carries-no-link", dict(category="playback", devices=(("p", "airpods-pro-2"),)),
+        lambda r: r.call("rig_link_changed", "p", "off"),
+        [(RC, "routeConfigurationChange")], ((), (SPK,)), after={"rigLink": "none", "commands": []}),
+    Row("rig-carries-nothing-known", dict(category="playback", devices=(("p", "airpods-pro-2"),)),
+        lambda r: r.call("rig_link_changed", "p", None),
+        [(RC, "routeConfigurationChange")], ((), (SPK,)), after={"rigLink": "none"}),
+    # the rig's link belongs to the connection: after a disconnect the reconnected device starts without one
+    Row("rig-link-forgotten-on-disconnect", dict(category="playback", devices=(("p", "airpods-pro-2"),)),
+        lambda r: (r.call("rig_link_changed", "p", "a2dp"), r.disconnect("p")),
+        [(RC, "oldDeviceUnavailable")], ((), (SPK,)), after={"rigLink": None}),
+    # the rig's report changes nothing the phone already shows: a link reported again, or any report for a
+    # device that is not connected (rig.py reports only connected ones), moves no route and fires no rule
+    Row("rig-reports-the-same-link-again", dict(category="playback", devices=(("p", "airpods-pro-2"),)),
+        lambda r: (r.call("rig_link_changed", "p", "a2dp"), r.call("rig_link_changed", "p", "a2dp")),
+        [], ((), (A2DP,)), after={"stepRules": [], "rigLink": "a2dp"}),
+    Row("rig-report-for-a-disconnected-device-is-ignored", dict(category="playback", spare=(("p", "airpods-pro-2"),)),
+        lambda r: r.call("rig_link_changed", "p", "a2dp"), [], ((), (SPK,)), after={"rigLink": None}),
+    Row("rig-link-forgotten-when-an-unused-device-disconnects",
+        dict(category="playback", devices=(("p", "airpods-pro-2"), ("w", "wired-headphones"))),
+        lambda r: (r.call("rig_link_changed", "p", "a2dp"), r.disconnect("p")), [], ((), (HP,)),
+        after={"rigLink": None}),
+    # notify.rig-link [INF]: a link the rig switched changes that device's link, not the output the user picked
+    # in the route picker (the device and its name stay): the picked speaker stays, no routeChange; only the
+    # HFP input leaves availableInputs (H-Types26: availableInputsChange)
+    Row("rig-switch-keeps-the-picked-speaker",
+        dict(category="playAndRecord", options=("allowBluetoothHFP", "allowBluetoothA2DP"),
+             devices=(("p", "airpods-pro-2"),)),
+        lambda r: (r.call("pick_route", "speaker"), r.notes(), r.call("rig_link_changed", "p", "a2dp")),
+        [AIC], ((MIC,), (SPK,)), after={"picked": "speaker", "rigLink": "a2dp"}),
+    # route.head-off / route.earbuds-out: a step that moves no route shows its own rule and no routing rules
+    Row("head-off-without-the-switch-routes-nothing", dict(category="playback", devices=(("m", "airpods-max"),)),
+        lambda r: r.call("worn", "m", False), [], ((), (A2DP,)), after={"stepRules": ["route.head-off"]}),
+    Row("headphones-on-again-with-the-switch-routes-nothing",
+        dict(category="playback", devices=(("m", "airpods-max"),), behavior=OFF_LEAVES),
+        lambda r: r.call("worn", "m", True), [], ((), (A2DP,)), after={"stepRules": ["route.head-off"]}),
+    Row("one-bud-out-routes-nothing", dict(category="playback", devices=(("p", "airpods-pro"),)),
+        lambda r: r.call("ears", "p", "out", None), [], ((), (A2DP,)), after={"stepRules": ["route.earbuds-out"]}),
+    # contract (earbuds): a bud back in returns the route with newDeviceAvailable; one bud is enough
+    Row("left-bud-back-in-returns-the-route", dict(category="playback", devices=(("p", "airpods-pro"),)),
+        lambda r: (r.call("ears", "p", "out", "out"), r.notes(), r.call("ears", "p", "in", None)),
+        [(RC, "newDeviceAvailable")], ((), (A2DP,))),
+    Row("right-bud-back-in-returns-the-route", dict(category="playback", devices=(("p", "airpods-pro"),)),
+        lambda r: (r.call("ears", "p", "out", "out"), r.notes(), r.call("ears", "p", None, "in")),
+        [(RC, "newDeviceAvailable")], ((), (A2DP,))),
+    # contract (earbuds: one bud out leaves the route where it is; last connected wins): one bud out of the
+    # older pods changes nothing, not their place in the order either, so a category change keeps the headphones
+    Row("one-bud-out-of-older-pods-keeps-their-place",
+        dict(category="playback", devices=(("p", "airpods-pro"), ("w", "wired-headphones"))),
+        lambda r: (r.call("ears", "p", "out", None), r.call("set_category", "ambient", "default", ())),
+        [(RC, "categoryChange")], ((), (HP,))),
+    # contract (earbuds: back in returns the route with newDeviceAvailable; last connected wins): buds back in
+    # make the pods the newest device, so they take the route from headphones plugged in after them
+    Row("buds-back-in-take-the-route-from-a-newer-device",
+        dict(category="playback", devices=(("p", "airpods-pro"), ("w", "wired-headphones"))),
+        lambda r: (r.call("ears", "p", "out", "out"), r.notes(), r.call("ears", "p", "in", "in")),
+        [(RC, "newDeviceAvailable")], ((), (A2DP,))),
+    # H-Session17 (iOS 17): the Now Playing session is interrupted (routeDisconnected) when its route's device
+    # goes; both buds out is that (contract: earbuds); buds out of pods the route does not use are not
+    Row("now-playing-both-buds-out-route-disconnected", dict(**NOW_PLAYING, devices=(("p", "airpods-pro"),)),
+        lambda r: r.call("ears", "p", "out", "out"), [(RC, "oldDeviceUnavailable"), ("interruption", "began")],
+        ((), (SPK,)), after={"active": False, "interruptionReasons": ["routeDisconnected"]}),
+    Row("now-playing-buds-out-of-unused-pods",
+        dict(**NOW_PLAYING, devices=(("p", "airpods-pro"), ("w", "wired-headphones"))),
+        lambda r: r.call("ears", "p", "out", "out"), [], ((), (HP,)), after={"active": True}),
+    Row("now-playing-route-disconnected-from-ios-17-0",
+        dict(**NOW_PLAYING, platform="ios-17.0", devices=(("p", "airpods-pro"),)),
+        lambda r: r.disconnect("p"), [(RC, "oldDeviceUnavailable"), ("interruption", "began")], ((), (SPK,)),
+        after={"active": False, "interruptionReasons": ["routeDisconnected"]}),
+    Row("no-route-disconnected-interruption-before-ios-17",
+        dict(**NOW_PLAYING, platform="ios-16.4", devices=(("p", "airpods-pro"),)),
+        lambda r: r.disconnect("p"), [(RC, "oldDeviceUnavailable")], ((), (SPK,)), after={"active": True}),
+    # headOffLeavesRoute (scenario-format addition): headphones taken off act as both buds out, put back on as
+    # both back in; without the switch taking them off changes no route and not their place in the order
+    Row("head-off-now-playing-route-disconnected",
+        dict(**NOW_PLAYING, devices=(("m", "airpods-max"),), behavior=OFF_LEAVES),
+        lambda r: r.call("worn", "m", False), [(RC, "oldDeviceUnavailable"), ("interruption", "began")],
+        ((), (SPK,)), after={"active": False, "interruptionReasons": ["routeDisconnected"]}),
+    Row("head-off-of-unused-headphones",
+        dict(**NOW_PLAYING, devices=(("m", "airpods-max"), ("w", "wired-headphones")), behavior=OFF_LEAVES),
+        lambda r: r.call("worn", "m", False), [], ((), (HP,)), after={"active": True}),
+    Row("headphones-put-on-take-the-route-from-a-newer-device",
+        dict(category="playback", devices=(("m", "airpods-max"), ("w", "wired-headphones")), behavior=OFF_LEAVES),
+        lambda r: (r.call("worn", "m", False), r.notes(), r.call("worn", "m", True)),
+        [(RC, "newDeviceAvailable")], ((), (A2DP,))),
+    Row("head-off-without-the-switch-keeps-their-place",
+        dict(category="playback", devices=(("m", "airpods-max"), ("w", "wired-headphones"))),
+        lambda r: (r.call("worn", "m", False), r.call("set_category", "ambient", "default", ())),
+        [(RC, "categoryChange")], ((), (HP,))),
+    # contract (pickRoute: the choice holds until the route next changes for another reason): a device the
+    # route does not use leaving is no such change; the picked device leaving ends the choice
+    Row("picked-speaker-outlives-an-unused-device-leaving",
+        dict(category="playback", devices=(("w", "wired-headphones"), ("p", "airpods-pro"))),
+        lambda r: (r.call("pick_route", "speaker"), r.notes(), r.disconnect("w")), [], ((), (SPK,)),
+        after={"picked": "speaker"}),
+    Row("picked-device-leaving-ends-the-choice",
+        dict(category="playback", devices=(("p", "airpods-pro"), ("w", "wired-headphones"))),
+        lambda r: (r.call("pick_route", "p"), r.notes(), r.disconnect("p")), [(RC, "oldDeviceUnavailable")],
+        ((), (HP,)), after={"picked": None}),
+    # the picker is the user's choice: it replaces the app's speaker override [DOC QA1754: the override
+    # lasts until the route changes] and posts override (contract)
+    Row("pick-replaces-the-speaker-override",
+        dict(category="playAndRecord", options=("allowBluetoothHFP",), devices=(("p", "airpods-pro"),)),
+        lambda r: (r.call("override_output", "speaker"), r.notes(), r.call("pick_route", "p")),
+        [(RC, "override")], ((HFP,), (HFP,)), after={"override": False, "picked": "p"}),
 ]
 
 
@@ -236,3 +357,74 @@ def fired_by_rows() -> set[str]:
         rig.do(row.event)
         fired |= rig.fired
     return fired
+
+
+# accessory.battery-parts [INF; capod, openpods; scenario-format: a single-unit headset uses left]: a model keeps
+# the levels of the parts it has, and the rule says so only when a level was dropped.
+# (model, levels reported, levels kept, rule fired)
+BATTERY_ROWS = {
+    "buds-and-case-keep-all-three": ("airpods-pro", {"left": 80, "right": 70, "case": 50},
+                                     {"left": 80, "right": 70, "case": 50}, False),
+    "buds-with-an-unknown-part-left-out": ("airpods-pro", {"left": 80, "right": None}, {"left": 80}, False),
+    "single-unit-keeps-left-only": ("beats-solo-3", {"left": 60, "right": 50, "case": 40}, {"left": 60}, True),
+    "single-unit-with-left-alone": ("beats-solo-3", {"left": 60}, {"left": 60}, False),
+    "no-battery-keeps-nothing": ("wired-headphones", {"left": 60}, {}, True),
+}
+
+
+@pytest.mark.parametrize("model, levels, kept, fired", BATTERY_ROWS.values(), ids=BATTERY_ROWS.keys())
+def test_battery_levels_a_model_keeps(model, levels, kept, fired):
+    rig = make_rig(devices=(("p", model),))
+    rig.phone.begin_step()
+    rig.call("battery", "p", levels)
+    assert rig.phone.accessory_view("p")["battery"] == kept
+    assert ("accessory.battery-parts" in rig.phone.fired) is fired
+
+
+# what the route picker offers [contract: pickRoute; the receiver only in playAndRecord on an iPhone, never a
+# disconnected accessory; Doc-AVRoutePickerView: the picker lists the outputs the route can take]
+# (setup, event before asking, offered, not offered)
+PICKER_ROWS = {
+    "playback-on-iphone": (dict(category="playback"), None, ["speaker"], ["receiver"]),
+    "playandrecord-on-iphone": (dict(category="playAndRecord"), None, ["speaker", "receiver"], []),
+    "playandrecord-on-ipad": (dict(category="playAndRecord", hardware="ipad"), None, ["speaker"], ["receiver"]),
+    "wired-headphones": (dict(category="playback", devices=(("w", "wired-headphones"),)), None, ["w"], []),
+    "airpods-for-playback": (dict(category="playback", devices=(("p", "airpods-pro"),)), None, ["p"], []),
+    "airpods-with-both-buds-out": (dict(category="playback", devices=(("p", "airpods-pro"),)),
+                                   lambda r: r.call("ears", "p", "out", "out"), [], ["p"]),
+    "hfp-only-headset-in-playback": (dict(category="playback", devices=(("h", "generic-hfp-only"),)), None, [], ["h"]),
+    "record-has-no-output-to-pick": (dict(category="record", options=("allowBluetoothHFP",),
+                                          devices=(("h", "generic-headset"),)), None, [], ["h", "receiver"]),
+}
+
+
+@pytest.mark.parametrize("setup, event, offered, not_offered", PICKER_ROWS.values(), ids=PICKER_ROWS.keys())
+def test_what_the_route_picker_offers(setup, event, offered, not_offered):
+    rig = make_rig(**setup)
+    if event:
+        event(rig)
+    offers = rig.phone.picker_offers()
+    assert set(offered) <= set(offers) and not set(not_offered) & set(offers), offers
+
+
+# a step the model cannot perform says what is wrong (a scenario error the user reads)
+STEP_ERROR_ROWS = {
+    "an-accessory-the-phone-does-not-know": (dict(), lambda r: r.call("disconnect", "x"), "no accessory 'x'"),
+    "disconnect-when-not-connected": (dict(spare=(("p", "airpods-pro"),)), lambda r: r.call("disconnect", "p"),
+                                      "accessory 'p' is not connected"),
+    "ears-when-not-connected": (dict(spare=(("p", "airpods-pro"),)), lambda r: r.call("ears", "p", "out", None),
+                                "accessory 'p' is not connected; its buds are in the case"),
+    "worn-when-not-connected": (dict(spare=(("m", "airpods-max"),)), lambda r: r.call("worn", "m", False),
+                                "accessory 'm' is not connected"),
+    "pick-what-is-not-offered": (dict(category="playAndRecord", devices=(("w", "wired-headset"),)),
+                                 lambda r: r.call("pick_route", "p"),
+                                 "the route picker does not offer 'p' now (it offers speaker, receiver, w)"),
+}
+
+
+@pytest.mark.parametrize("setup, event, message", STEP_ERROR_ROWS.values(), ids=STEP_ERROR_ROWS.keys())
+def test_an_accessory_step_that_cannot_be_done_says_why(setup, event, message):
+    rig = make_rig(**setup)
+    with pytest.raises(StepError) as err:
+        event(rig)
+    assert str(err.value) == message

@@ -24,7 +24,6 @@ class Accessory:
     connected: bool = False
     seq: int = 0
     ears: dict[str, str] = field(default_factory=lambda: {"left": "in", "right": "in"})
-    case_open: bool = False
     battery: dict[str, int] = field(default_factory=dict)
     pending: set[str] = field(default_factory=set)  # profiles a quirk keeps down for now ("a2dp", "hfp")
     worn: bool = True  # head detection (AirPods Max): headphones start on the head, like buds start in the ears
@@ -69,7 +68,6 @@ class AccessoryEvents:
         def mutate() -> None:
             acc.connected = True
             acc.worn = True
-            acc.case_open = True
             side = "in" if in_ears else "out"
             acc.ears = {"left": side, "right": side}
             self._seq += 1
@@ -140,7 +138,6 @@ class AccessoryEvents:
 
         def mutate() -> None:
             acc.connected = False
-            acc.case_open = False
             acc.pending.clear()
             acc.rig_link = None
             if self.preferred_input == key:
@@ -201,13 +198,12 @@ class AccessoryEvents:
     def ears(self, key: str, left: str | None = None, right: str | None = None, case: str | None = None) -> None:
         acc = self._acc(key)
         if case is not None:
-            # case: closed disconnects; case: open connects with both buds out of the ears (contract).
+            # case: closed puts the buds in the case and disconnects; case: open takes them out of it, not yet
+            # in the ears, and connects (contract). Buds already out of the case (connected) stay where they are.
             if case == "closed" and acc.connected:
                 self.disconnect(key)
             elif case == "open" and not acc.connected:
                 self.connect(key, in_ears=False)
-            acc.case_open = case == "open"
-            acc.ears = {"left": "out", "right": "out"}
             self._fire("route.earbuds-out")
             return
         if not acc.connected:
