@@ -21,6 +21,7 @@ class Rig:
     virtual: VirtualAccessories
     clock: VirtualClock
     fired: set[str] = field(default_factory=set)
+    taken: list = field(default_factory=list)  # the notifications the last notes() took, with their rules
 
     def do(self, action: Callable[["Rig"], Any]) -> SessionError | None:
         """Run one action; return the SessionError it raised, if any. Records the rules that fired."""
@@ -44,7 +45,8 @@ class Rig:
     def notes(self) -> list[tuple]:
         """Pending notifications as compact tuples: (name, reason-or-type)."""
         out = []
-        for n in self.manager.take_notifications():
+        self.taken = self.manager.take_notifications()
+        for n in self.taken:
             key = n.fields.get("reason") if n.name == "routeChange" else n.fields.get("type")
             out.append((n.name, key) if key else (n.name,))
         return out
