@@ -97,3 +97,20 @@ def test_without_the_quirk_the_same_steps_route_normally(tmp_path):
         "  - expect: {route: {outputs: [bluetoothHFP]}, accessories: {pods: {codec: msbc}}}\n"
     (scenario,) = load_text(text, "control.scenario.yaml", catalog.ids())
     assert run_scenario(scenario, catalog).passed
+
+
+# route.quirk [INF] ("a model quirk changed the route"): explain names the quirk on the step it changed
+EXPLAINED = ["profile-refused", "codec-unavailable", "output-fallback"]
+
+
+@pytest.mark.parametrize("effect", EXPLAINED)
+def test_the_step_a_quirk_changes_names_it(tmp_path, effect):
+    _, params, platform, _, steps = next(c for c in CASES if c[0] == effect)
+    (tmp_path / "user.yaml").write_text(QUIRK.format(name=effect, effect=effect, params=params))
+    catalog = load_catalog([tmp_path])
+    text = f"name: {effect}\nplatform: {platform}\naccessories: {{pods: {{model: airpods-2}}}}\nsteps:\n" \
+        + textwrap.indent(textwrap.dedent(steps).strip("\n"), "  ") + "\n"
+    (scenario,) = load_text(text, f"{effect}.scenario.yaml", catalog.ids())
+    (connect,) = [res for res in run_scenario(scenario, catalog).steps if res.step.op == "connect"]
+    assert "route.quirk" in connect.rules
+    assert [q.id for q in connect.quirks] == [f"test-{effect}"]
