@@ -114,3 +114,18 @@ def test_the_step_a_quirk_changes_names_it(tmp_path, effect):
     (connect,) = [res for res in run_scenario(scenario, catalog).steps if res.step.op == "connect"]
     assert "route.quirk" in connect.rules
     assert [q.id for q in connect.quirks] == [f"test-{effect}"]
+
+
+def test_record_names_the_codec_quirk_of_its_hfp_input(tmp_path):
+    """record takes the headset's HFP input (Doc-record, H-Types); a quirk that removes a codec shows there too."""
+    (tmp_path / "user.yaml").write_text(QUIRK.format(name="rec", effect="codec-unavailable", params="{codec: msbc}"))
+    catalog = load_catalog([tmp_path])
+    text = "name: rec\naccessories: {pods: {model: airpods-2}}\nsteps:\n" \
+        "  - session.setCategory: {category: record, options: [allowBluetoothHFP]}\n  - connect: pods\n" \
+        "  - expect: {route: {inputs: [bluetoothHFP]}, accessories: {pods: {codec: cvsd}}}\n"
+    (scenario,) = load_text(text, "rec.scenario.yaml", catalog.ids())
+    result = run_scenario(scenario, catalog)
+    assert result.passed
+    (connect,) = [res for res in result.steps if res.step.op == "connect"]
+    assert "route.quirk" in connect.rules
+    assert [q.id for q in connect.quirks] == ["test-rec"]

@@ -5,12 +5,15 @@ the model.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 import pytest
 
+from routesim.profiles.catalog import default_catalog
 from routesim.routes.audio.engine import Engine
+from routesim.routes.phone.config import Configuration
+from routesim.routes.phone.policy import Device, PolicyState, decide
 from routesim.routes.phone.session import AppState
 from tests.phone_rig import Rig, make_rig
 
@@ -354,3 +357,15 @@ def fired_by_rows() -> set[str]:
         rig.do(row.event)
         fired |= rig.fired
     return fired
+
+
+# [DOC H-Types]: multiRoute's eligible outputs are USB, line out, headphones and HDMI (CarPlay is not one).
+# No bundled model has a line-out or HDMI port, so these rows give a wired adapter each port type.
+MULTIROUTE_OUTPUTS = [("lineOut", "lineOut"), ("HDMI", "HDMI"), ("usbAudio", "usbAudio"), ("carAudio", SPK)]
+
+
+@pytest.mark.parametrize("port, expected", MULTIROUTE_OUTPUTS, ids=[p for p, _ in MULTIROUTE_OUTPUTS])
+def test_multiroute_outputs(port: str, expected: str):
+    adapter = replace(default_catalog().get("wired-headphones"), output_port=port)
+    state = PolicyState(Configuration("multiRoute"), (Device("a", adapter, "Adapter", "00:00:00:00:00:0A", 1),))
+    assert [p.type for p in decide(state).route.outputs] == [expected]
