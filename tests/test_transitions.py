@@ -322,6 +322,18 @@ ROWS = [
         dict(category="record", options=("allowBluetoothHFP",), devices=(("p", "airpods-pro-2"),)),
         lambda r: r.call("rig_link_changed", "p", "a2dp"), [(RC, "routeConfigurationChange"), AIC], ((MIC,), ()),
         decided=("route.rig-link",)),
+    # [DOC H-Types]: without allowBluetoothHFP record cannot use the headset, so a preference for it cannot stand;
+    # the built-in mic records (the same configuration category: categoryChange [INF notify.config-route-change])
+    Row("record-preference-loses-its-link",
+        dict(category="record", options=("allowBluetoothHFP",), devices=(("h", "generic-headset"),)),
+        lambda r: (r.call("set_preferred_input", "h"), r.notes(), r.call("set_category", "record", "default", ())),
+        [(RC, "categoryChange"), AIC], ((MIC,), ())),
+    # [INF] (route.picker): the app's own preferred input supersedes the user's picker choice, so the route goes
+    # back to what the category gives (A2DP out, built-in mic in: Doc-A2DP) and the picker no longer decides
+    Row("preferred-input-supersedes-the-picker",
+        dict(category="playAndRecord", options=("allowBluetoothA2DP",), devices=(("p", "airpods-pro"),)),
+        lambda r: (r.call("pick_route", "speaker"), r.notes(), r.call("set_preferred_input", "builtInMic")),
+        [(RC, "override")], ((MIC,), (A2DP,)), not_decided=("route.picker",)),
     # H-Types: multiRoute without a wired input records from the built-in mic
     Row("multiroute-headphones-only", dict(devices=(("hp", "wired-headphones"),)),
         lambda r: r.call("set_category", "multiRoute", "default", ()), [(RC, "categoryChange"), AIC],
