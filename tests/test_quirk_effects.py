@@ -77,14 +77,19 @@ CASES = [
 ]
 
 
+def run_with_quirk(tmp_path, name, effect, params, platform, steps):
+    """Run the steps with a user quirk file holding one made-up quirk ``test-<name>`` for the pods."""
+    (tmp_path / "user.yaml").write_text(QUIRK.format(name=name, effect=effect, params=params))
+    catalog = load_catalog([tmp_path])
+    text = f"name: {name}\nplatform: {platform}\naccessories: {{pods: {{model: airpods-2}}}}\nsteps:\n" \
+        + textwrap.indent(textwrap.dedent(steps).strip("\n"), "  ") + "\n"
+    (scenario,) = load_text(text, f"{name}.scenario.yaml", catalog.ids())
+    return run_scenario(scenario, catalog)
+
+
 @pytest.mark.parametrize("effect, params, platform, extra, steps", CASES, ids=[c[0] for c in CASES])
 def test_quirk_effect(tmp_path, effect, params, platform, extra, steps):
-    (tmp_path / "user.yaml").write_text(QUIRK.format(name=effect, effect=effect, params=params))
-    catalog = load_catalog([tmp_path])
-    text = f"name: {effect}\nplatform: {platform}\naccessories: {{pods: {{model: airpods-2}}}}\nsteps:\n" \
-        + textwrap.indent(textwrap.dedent(steps).strip("\n"), "  ") + "\n"
-    (scenario,) = load_text(text, f"{effect}.scenario.yaml", catalog.ids())
-    result = run_scenario(scenario, catalog)
+    result = run_with_quirk(tmp_path, effect, effect, params, platform, steps)
     assert result.invalid is None, result.invalid
     failures = [(res.step.line, c.key, c.expected, c.actual) for res, c in result.failures]
     assert not failures
@@ -100,32 +105,23 @@ def test_without_the_quirk_the_same_steps_route_normally(tmp_path):
 
 
 # route.quirk [INF] ("a model quirk changed the route"): explain names the quirk on the step it changed
-EXPLAINED = ["profile-refused", "codec-unavailable", "output-fallback"]
+EXPLAINED = [
+    (effect, params, platform, steps) for effect, params, platform, _, steps in CASES
+    if effect in ("profile-refused", "codec-unavailable", "output-fallback")
+] + [
+    # record takes the headset's HFP input (Doc-record, H-Types); a quirk that removes a codec shows there too
+    ("codec-unavailable", "{codec: msbc}", "ios-26.0", """
+      - session.setCategory: {category: record, options: [allowBluetoothHFP]}
+      - connect: pods
+      - expect: {route: {inputs: [bluetoothHFP]}, accessories: {pods: {codec: cvsd}}}
+    """),
+]
 
 
-@pytest.mark.parametrize("effect", EXPLAINED)
-def test_the_step_a_quirk_changes_names_it(tmp_path, effect):
-    _, params, platform, _, steps = next(c for c in CASES if c[0] == effect)
-    (tmp_path / "user.yaml").write_text(QUIRK.format(name=effect, effect=effect, params=params))
-    catalog = load_catalog([tmp_path])
-    text = f"name: {effect}\nplatform: {platform}\naccessories: {{pods: {{model: airpods-2}}}}\nsteps:\n" \
-        + textwrap.indent(textwrap.dedent(steps).strip("\n"), "  ") + "\n"
-    (scenario,) = load_text(text, f"{effect}.scenario.yaml", catalog.ids())
-    (connect,) = [res for res in run_scenario(scenario, catalog).steps if res.step.op == "connect"]
-    assert "route.quirk" in connect.rules
-    assert [q.id for q in connect.quirks] == [f"test-{effect}"]
-
-
-def test_record_names_the_codec_quirk_of_its_hfp_input(tmp_path):
-    """record takes the headset's HFP input (Doc-record, H-Types); a quirk that removes a codec shows there too."""
-    (tmp_path / "user.yaml").write_text(QUIRK.format(name="rec", effect="codec-unavailable", params="{codec: msbc}"))
-    catalog = load_catalog([tmp_path])
-    text = "name: rec\naccessories: {pods: {model: airpods-2}}\nsteps:\n" \
-        "  - session.setCategory: {category: record, options: [allowBluetoothHFP]}\n  - connect: pods\n" \
-        "  - expect: {route: {inputs: [bluetoothHFP]}, accessories: {pods: {codec: cvsd}}}\n"
-    (scenario,) = load_text(text, "rec.scenario.yaml", catalog.ids())
-    result = run_scenario(scenario, catalog)
+@pytest.mark.parametrize("effect, params, platform, steps", EXPLAINED, ids=[f"{c[0]}-{i}" for i, c in enumerate(EXPLAINED)])
+def test_the_step_a_quirk_changes_names_it(tmp_path, effect, params, platform, steps):
+    result = run_with_quirk(tmp_path, effect, effect, params, platform, steps)
     assert result.passed
     (connect,) = [res for res in result.steps if res.step.op == "connect"]
     assert "route.quirk" in connect.rules
-    assert [q.id for q in connect.quirks] == ["test-rec"]
+    assert [q.id for q in connect.quirks] == [f"test-{effect}"]
