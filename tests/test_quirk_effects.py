@@ -84,14 +84,19 @@ CASES = [
 ]
 
 
+def run_with_quirk(tmp_path, name, effect, params, platform, steps):
+    """Run the steps with a user quirk file holding one made-up quirk ``test-<name>`` for the pods."""
+    (tmp_path / "user.yaml").write_text(QUIRK.format(name=name, effect=effect, params=params))
+    catalog = load_catalog([tmp_path])
+    text = f"name: {name}\nplatform: {platform}\naccessories: {{pods: {{model: airpods-2}}}}\nsteps:\n" \
+        + textwrap.indent(textwrap.dedent(steps).strip("\n"), "  ") + "\n"
+    (scenario,) = load_text(text, f"{name}.scenario.yaml", catalog.ids())
+    return run_scenario(scenario, catalog)
+
+
 @pytest.mark.parametrize("effect, params, platform, extra, steps", CASES, ids=[c[0] for c in CASES])
 def test_quirk_effect(tmp_path, effect, params, platform, extra, steps):
-    (tmp_path / "user.yaml").write_text(QUIRK.format(name=effect, effect=effect, params=params))
-    catalog = load_catalog([tmp_path])
-    text = f"name: {effect}\nplatform: {platform}\naccessories: {{pods: {{model: airpods-2}}}}\nsteps:\n" \
-        + textwrap.indent(textwrap.dedent(steps).strip("\n"), "  ") + "\n"
-    (scenario,) = load_text(text, f"{effect}.scenario.yaml", catalog.ids())
-    result = run_scenario(scenario, catalog)
+    result = run_with_quirk(tmp_path, effect, effect, params, platform, steps)
     assert result.invalid is None, result.invalid
     failures = [(res.step.line, c.key, c.expected, c.actual) for res, c in result.failures]
     assert not failures
@@ -231,3 +236,26 @@ def test_a_zero_delay_sets_no_timer(tmp_path):
     assert {q.effect for q in phone.accessories["pods"].quirks} >= {"profile-delayed", "negotiation-delay"}
     assert timers == []
     assert phone.route.types() == (("bluetoothHFP",), ("bluetoothHFP",))
+
+
+# route.quirk [INF] ("a model quirk changed the route"): explain names the quirk on the step it changed
+EXPLAINED = [
+    (effect, params, platform, steps) for effect, params, platform, _, steps in CASES
+    if effect in ("profile-refused", "codec-unavailable", "output-fallback")
+] + [
+    # record takes the headset's HFP input (Doc-record, H-Types); a quirk that removes a codec shows there too
+    ("codec-unavailable", "{codec: msbc}", "ios-26.0", """
+      - session.setCategory: {category: record, options: [allowBluetoothHFP]}
+      - connect: pods
+      - expect: {route: {inputs: [bluetoothHFP]}, accessories: {pods: {codec: cvsd}}}
+    """),
+]
+
+
+@pytest.mark.parametrize("effect, params, platform, steps", EXPLAINED, ids=[f"{c[0]}-{i}" for i, c in enumerate(EXPLAINED)])
+def test_the_step_a_quirk_changes_names_it(tmp_path, effect, params, platform, steps):
+    result = run_with_quirk(tmp_path, effect, effect, params, platform, steps)
+    assert result.passed
+    (connect,) = [res for res in result.steps if res.step.op == "connect"]
+    assert "route.quirk" in connect.rules
+    assert [q.id for q in connect.quirks] == [f"test-{effect}"]

@@ -5,12 +5,16 @@ the model.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 import pytest
 
 from routesim.routes.phone.errors import StepError
+from routesim.profiles.catalog import default_catalog
+from routesim.routes.audio.engine import Engine
+from routesim.routes.phone.config import Configuration
+from routesim.routes.phone.policy import Device, PolicyState, decide
 from routesim.routes.phone.session import AppState
 from tests.phone_rig import Rig, make_rig
 
@@ -28,6 +32,11 @@ class Row:
     route: tuple[tuple[str, ...], tuple[str, ...]] | None = None
     error: str | None = None
     after: dict[str, Any] = field(default_factory=dict)  # name -> expected, read by READERS
+    message: str | None = None  # the error's text after its name, as the app's log shows it
+    fires: tuple[str, ...] = ()  # rules the (last) step fires, as `explain` lists them
+    decided: tuple[str, ...] = ()  # rules behind the route decision after the event
+    not_decided: tuple[str, ...] = ()  # rules that must not be behind it
+    note_rules: list[str | None] | None = None  # the rule of each notification, in order
 
 
 READERS: dict[str, Callable[[Rig], Any]] = {
@@ -48,7 +57,17 @@ READERS: dict[str, Callable[[Rig], Any]] = {
     "rigLink": lambda r: r.phone.accessories["p"].rig_link,  # the link the rig carries, as rig.py compares it
     "noteRules": lambda r: [n.rule for n in r.taken],  # the rule explain shows for each notification
     "interruptionReasons": lambda r: [n.fields.get("reason") for n in r.taken if n.name == "interruption"],
+    "ioRunning": lambda r: bool(r.phone.io_running()),  # what a later deactivation finds busy
+    "inputName": lambda r: r.phone.route.inputs[0].name,
+    "inputUid": lambda r: r.phone.route.inputs[0].uid,
+    "outputOwners": lambda r: tuple(p.owner for p in r.phone.route.outputs),  # accessory keys
+    "links": lambda r: {k: link.profile for k, link in r.phone.decision.links.items()},
 }
+
+
+def start_engine(r: Rig) -> None:
+    """The app starts an AVAudioEngine (it activates the session implicitly)."""
+    r.manager.call(Engine(r.phone).start)
 
 PAR_HFP = dict(category="playAndRecord", options=("allowBluetoothHFP",))
 MUSIC = ("playback", "default", (), True)
@@ -96,21 +115,24 @@ ROWS = [
     # H-Types: multiRoute sends to every eligible output, last-in input
     Row("multiroute-usb-and-headphones", dict(devices=(("hp", "wired-headphones"), ("usb", "usb-audio"))),
         lambda r: r.call("set_category", "multiRoute", "default", ()), [(RC, "categoryChange"), AIC],
-        (("usbAudio",), ("usbAudio", "headphones"))),
+        (("usbAudio",), ("usbAudio", "headphones")), after={"outputOwners": ("usb", "hp")}),
     # [DOC H-Types]: record with allowBluetoothHFP takes the HFP input; record has no output
     Row("record-hfp-input", dict(category="record", options=("allowBluetoothHFP",), devices=(("h", "generic-headset"),)),
-        lambda r: None, [], ((HFP,), ())),
+        lambda r: None, [], ((HFP,), ()), decided=("route.record-no-output", "route.hfp-both-ways"),
+        not_decided=("route.last-in-wins",)),
     # Doc-PortOverride.speaker: valid only in playAndRecord
     Row("override-outside-playandrecord", dict(category="playback"),
-        lambda r: r.call("override_output", "speaker"), [], ((), (SPK,)), error="badParam"),
+        lambda r: r.call("override_output", "speaker"), [], ((), (SPK,)), error="badParam",
+        message="the speaker override is valid only in playAndRecord", fires=("route.override-needs-playandrecord",)),
     # [DOC Doc-setPreferredInput] + [INF]: a preferred input must be one of availableInputs
     Row("preferred-input-not-available", dict(category="playAndRecord", devices=(("h", "generic-headset"),)),
-        lambda r: r.call("set_preferred_input", "h"), [], ((MIC,), (RCV,)), error="badParam"),
+        lambda r: r.call("set_preferred_input", "h"), [], ((MIC,), (RCV,)), error="badParam",
+        message="h is not in availableInputs", fires=("route.preferred-input-not-available",)),
     # Doc-allowBluetooth: preferring the HFP input moves the output too (reason override [DEV so-mirror-31993722])
     Row("preferred-hfp-moves-output",
         dict(category="playAndRecord", options=("allowBluetoothHFP",), devices=(("h", "generic-headset"), ("w", "wired-headset"))),
         lambda r: r.call("set_preferred_input", "h"), [(RC, "override")], ((HFP,), (HFP,)),
-        after={"preferredInput": "h"}),
+        after={"preferredInput": "h"}, not_decided=("route.picker",)),
     # Doc-preferredInput, [DEV forum-737196]: a newly plugged mic takes over and preferredInput reads nil
     Row("new-mic-clears-preference",
         dict(category="playAndRecord", options=("allowBluetoothHFP",), devices=(("h", "generic-headset"),),
@@ -119,7 +141,8 @@ ROWS = [
         [(RC, "newDeviceAvailable"), AIC], (("headsetMic",), ("headphones",)), after={"preferredInput": None}),
     # H-Errors (incompatibleCategory): input channels in a category without input
     Row("input-channels-in-playback", dict(category="playback"),
-        lambda r: r.call("set_preferred_input_channels", 1), [], None, error="incompatibleCategory"),
+        lambda r: r.call("set_preferred_input_channels", 1), [], None, error="incompatibleCategory",
+        message="category playback has no input", fires=("format.input-channels-incompatible",)),
     # [DOC H-Errors] / docs/scenario-format.md: a non-mixable activation from the background fails unless Now Playing
     Row("background-activation-non-mixable",
         dict(category="playback", app=AppState(state="background", background_audio=True)),
@@ -137,7 +160,8 @@ ROWS = [
     # [DOC H-Session17]: deactivating with I/O running deactivates anyway and reports isBusy
     Row("deactivate-with-player-busy", dict(category="playback", active=True),
         lambda r: (r.call("player", True), r.call("set_active", False)), [], None, error="isBusy",
-        after={"active": False}),
+        message="deactivated while I/O was running (the session is inactive anyway)",
+        fires=("activate.deactivate-busy",), after={"active": False, "ioRunning": False}),
     # H-Types: a suspended app's session is deactivated, and it is not told
     Row("background-without-audio-mode-suspends", dict(category="playback", active=True),
         lambda r: r.call("set_app_state", "background"), [], None, after={"active": False}),
@@ -168,7 +192,8 @@ ROWS = [
     # QA1749: lost, then reset; the session is back to defaults and inactive
     Row("media-services-reset", dict(category="playAndRecord", active=True),
         lambda r: r.call("media_services_reset"), [("mediaServicesWereLost",), ("mediaServicesWereReset",)], None,
-        after={"active": False, "category": "soloAmbient"}),
+        after={"active": False, "category": "soloAmbient"},
+        note_rules=["interrupt.media-services-reset", "interrupt.media-services-reset"]),
     # H-Session17 (iOS 17): the Now Playing session is interrupted when its route disconnects
     Row("now-playing-route-disconnected",
         dict(category="playback", active=True, devices=(("p", "airpods-pro"),), app=AppState(now_playing=True)),
@@ -334,6 +359,106 @@ ROWS = [
         dict(category="playAndRecord", options=("allowBluetoothHFP",), devices=(("p", "airpods-pro"),)),
         lambda r: (r.call("override_output", "speaker"), r.notes(), r.call("pick_route", "p")),
         [(RC, "override")], ((HFP,), (HFP,)), after={"override": False, "picked": "p"}),
+    # --- rules the mutation run showed unpinned (expectations from each rule's cited source) ---
+    # [DOC H-Errors] badParam / [DEV forum-769168]: asking for more input channels than the route offers fails
+    # with -50; fewer than one is no channel count at all [INF]; the route's own maximum is accepted
+    Row("input-channels-zero", dict(category="playAndRecord", active=True),
+        lambda r: r.call("set_preferred_input_channels", 0), [], None, error="badParam",
+        message="0 input channels requested; the route offers 1"),
+    Row("input-channels-above-the-route", dict(category="playAndRecord", active=True),
+        lambda r: r.call("set_preferred_input_channels", 2), [], None, error="badParam",
+        message="2 input channels requested; the route offers 1"),
+    Row("input-channels-at-the-route-maximum", dict(category="playAndRecord", active=True),
+        lambda r: r.call("set_preferred_input_channels", 1), [], None, after={"inputChannels": 1}),
+    # [DOC H-Session17]: inputNumberOfChannels follows the preferred count within the route's maximum (USB: 2)
+    Row("input-channels-fewer-than-usb-offers",
+        dict(category="playAndRecord", active=True, devices=(("usb", "usb-audio"),)),
+        lambda r: r.call("set_preferred_input_channels", 1), [], (("usbAudio",), ("usbAudio",)),
+        after={"inputChannels": 1}),
+    # [DOC H-Types]: voiceChat turns allowBluetoothHFP on, so the mode change moves the route; an option or
+    # mode change posts categoryChange (notify.config-route-change [INF, Doc-RouteChangeReason])
+    Row("mode-change-moves-route", dict(category="playAndRecord", devices=(("h", "generic-headset"),)),
+        lambda r: r.call("set_mode", "voiceChat"), [(RC, "categoryChange"), AIC], ((HFP,), (HFP,)),
+        note_rules=["notify.config-route-change", "notify.available-inputs-change"]),
+    # [DOC H-Types26]: shortFormVideo exists from iOS 26.0; setMode checks the platform like setCategory
+    Row("mode-newer-than-platform", dict(platform="ios-18.0", category="playAndRecord"),
+        lambda r: r.call("set_mode", "shortFormVideo"), [], ((MIC,), (RCV,)), error="badParam",
+        message="mode shortFormVideo does not exist before iOS 26.0", after={"mode": "default"}),
+    # [DOC QA1749]: after a reset every setting is gone (no override, no preferred input, nothing playing)
+    Row("media-services-reset-clears-choices", dict(**PAR_HFP, active=True, devices=(("h", "generic-headset"),)),
+        lambda r: (r.call("set_preferred_input", "h"), r.call("override_output", "speaker"), r.call("player", True),
+                   r.notes(), r.call("media_services_reset")),
+        [("mediaServicesWereLost",), ("mediaServicesWereReset",)], ((), (A2DP,)),  # soloAmbient: A2DP implied
+        not_decided=("route.picker",),
+        after={"override": False, "preferredInput": None, "ioRunning": False, "active": False}),
+    # [DOC H-Types26] + QA1749: availableInputs after the reset is the baseline; ambient has no input either,
+    # so the next category change posts no availableInputsChange
+    Row("media-services-reset-then-ambient", dict(),
+        lambda r: (r.call("media_services_reset"), r.notes(), r.call("set_category", "ambient", "default", ())),
+        [(RC, "categoryChange")], ((), (SPK,))),
+    # [DOC H-Session17] (notifyOthersOnDeactivation) + H-Types (shouldResume): the app it interrupted resumes
+    Row("notify-others-resumes-the-interrupted", dict(category="playback", active=True, others={"music": MUSIC}),
+        lambda r: r.call("set_active", False, ("notifyOthersOnDeactivation",)), [], None,
+        fires=("activate.notify-others", "activate.others-resume"), after={"others": {"music": "playing"}}),
+    # ...and only the sessions this app interrupted: one another app interrupted stays interrupted
+    Row("notify-others-leaves-another-apps-interruption",
+        dict(category="playback", options=("mixWithOthers",),
+             others={"music": MUSIC, "radio": ("playback", "default", (), False)}),
+        lambda r: (r.call("other_play", "radio"), r.call("set_active", True),
+                   r.call("set_active", False, ("notifyOthersOnDeactivation",))), [], None,
+        after={"others": {"music": "interrupted", "radio": "playing"}}),
+    # [DOC H-Types]: a suspended app's session is deactivated and its I/O (player, engine) stops with it
+    Row("suspension-stops-the-player", dict(category="playback", active=True),
+        lambda r: (r.call("player", True), r.call("set_app_state", "background")), [], None,
+        fires=("activate.suspended",), after={"active": False, "ioRunning": False}),
+    Row("suspension-stops-the-engine", dict(category="playback", active=True),
+        lambda r: (start_engine(r), r.call("set_app_state", "background")), [], None,
+        after={"active": False, "ioRunning": False}),
+    # Doc-PortOverride: `none` gives back the category's route; the route picker played no part
+    Row("override-speaker-then-none", dict(category="playAndRecord"),
+        lambda r: (r.call("override_output", "speaker"), r.notes(), r.call("override_output", "none")),
+        [(RC, "override")], ((MIC,), (RCV,)), not_decided=("route.picker",), after={"override": False}),
+    # [DOC Doc-setPreferredInput, Doc-record]: in record the built-in mic can be preferred over a headset
+    Row("record-prefers-the-built-in-mic",
+        dict(category="record", options=("allowBluetoothHFP",), devices=(("h", "generic-headset"),)),
+        lambda r: r.call("set_preferred_input", "builtInMic"), [(RC, "override")], ((MIC,), ()),
+        decided=("route.record-no-output", "route.preferred-input"),
+        after={"preferredInput": "builtInMic", "inputName": "iPhone Microphone", "links": {}}),
+    # ...and an older device over the newest; its HFP link carries the input (Doc-allowBluetooth)
+    Row("record-prefers-the-older-headset",
+        dict(category="record", options=("allowBluetoothHFP",), devices=(("h", "generic-headset"), ("w", "wired-headset"))),
+        lambda r: r.call("set_preferred_input", "h"), [(RC, "override")], ((HFP,), ()),
+        decided=("route.preferred-input", "route.hfp-both-ways"), after={"links": {"h": "hfp"}}),
+    # [DOC H-Types, QA1754]: without a preference the newest allowed input records (last-in wins)
+    Row("record-newest-of-two",
+        dict(category="record", options=("allowBluetoothHFP",), devices=(("h", "generic-headset"), ("w", "wired-headset"))),
+        lambda r: None, [], (("headsetMic",), ()), decided=("route.last-in-wins",),
+        not_decided=("route.hfp-both-ways", "route.preferred-input"), after={"links": {"w": "wired"}}),
+    # Doc-PortDescription / [DEV hackmd-tacl-tsco]: a CarPlay port's UID carries the car's address
+    Row("record-from-carplay", dict(category="record", devices=(("car", "carplay"),)),
+        lambda r: None, [], (("carAudio",), ()),
+        after={"inputUid": lambda r: f"{r.phone.accessories['car'].info.address}-Audio-AudioMain-1"}),
+    # route.rig-link [INF, live-rigs]: a rig carrying A2DP gives record no input from the pods
+    Row("rig-a2dp-gives-record-no-input",
+        dict(category="record", options=("allowBluetoothHFP",), devices=(("p", "airpods-pro-2"),)),
+        lambda r: r.call("rig_link_changed", "p", "a2dp"), [(RC, "routeConfigurationChange"), AIC], ((MIC,), ()),
+        decided=("route.rig-link",)),
+    # [DOC H-Types]: without allowBluetoothHFP record cannot use the headset, so a preference for it cannot stand;
+    # the built-in mic records (the same configuration category: categoryChange [INF notify.config-route-change])
+    Row("record-preference-loses-its-link",
+        dict(category="record", options=("allowBluetoothHFP",), devices=(("h", "generic-headset"),)),
+        lambda r: (r.call("set_preferred_input", "h"), r.notes(), r.call("set_category", "record", "default", ())),
+        [(RC, "categoryChange"), AIC], ((MIC,), ())),
+    # [INF] (route.picker): the app's own preferred input supersedes the user's picker choice, so the route goes
+    # back to what the category gives (A2DP out, built-in mic in: Doc-A2DP) and the picker no longer decides
+    Row("preferred-input-supersedes-the-picker",
+        dict(category="playAndRecord", options=("allowBluetoothA2DP",), devices=(("p", "airpods-pro"),)),
+        lambda r: (r.call("pick_route", "speaker"), r.notes(), r.call("set_preferred_input", "builtInMic")),
+        [(RC, "override")], ((MIC,), (A2DP,)), not_decided=("route.picker",)),
+    # H-Types: multiRoute without a wired input records from the built-in mic
+    Row("multiroute-headphones-only", dict(devices=(("hp", "wired-headphones"),)),
+        lambda r: r.call("set_category", "multiRoute", "default", ()), [(RC, "categoryChange"), AIC],
+        ((MIC,), ("headphones",)), after={"inputName": "iPhone Microphone", "outputOwners": ("hp",)}),
 ]
 
 
@@ -342,10 +467,18 @@ def test_transition(row: Row):
     rig = make_rig(**row.setup)
     error = rig.do(row.event)
     assert (error.name if error else None) == row.error
+    if row.message is not None:
+        assert error.detail == row.message
     assert rig.notes() == row.notes
+    if row.note_rules is not None:
+        assert [n.rule for n in rig.taken] == row.note_rules
+    assert set(row.fires) <= set(rig.phone.fired), rig.phone.fired
+    assert set(row.decided) <= set(rig.phone.decision.rules), rig.phone.decision.rules
+    assert not set(row.not_decided) & set(rig.phone.decision.rules), rig.phone.decision.rules
     if row.route is not None:
         assert rig.route() == row.route
     for name, expected in row.after.items():
+        expected = expected(rig) if callable(expected) else expected  # a value that depends on the rig
         assert READERS[name](rig) == expected, name
 
 
@@ -428,3 +561,15 @@ def test_an_accessory_step_that_cannot_be_done_says_why(setup, event, message):
     with pytest.raises(StepError) as err:
         event(rig)
     assert str(err.value) == message
+
+
+# [DOC H-Types]: multiRoute's eligible outputs are USB, line out, headphones and HDMI (CarPlay is not one).
+# No bundled model has a line-out or HDMI port, so these rows give a wired adapter each port type.
+MULTIROUTE_OUTPUTS = [("lineOut", "lineOut"), ("HDMI", "HDMI"), ("usbAudio", "usbAudio"), ("carAudio", SPK)]
+
+
+@pytest.mark.parametrize("port, expected", MULTIROUTE_OUTPUTS, ids=[p for p, _ in MULTIROUTE_OUTPUTS])
+def test_multiroute_outputs(port: str, expected: str):
+    adapter = replace(default_catalog().get("wired-headphones"), output_port=port)
+    state = PolicyState(Configuration("multiRoute"), (Device("a", adapter, "Adapter", "00:00:00:00:00:0A", 1),))
+    assert [p.type for p in decide(state).route.outputs] == [expected]
