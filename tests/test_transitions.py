@@ -364,10 +364,12 @@ ROWS = [
     # with -50; fewer than one is no channel count at all [INF]; the route's own maximum is accepted
     Row("input-channels-zero", dict(category="playAndRecord", active=True),
         lambda r: r.call("set_preferred_input_channels", 0), [], None, error="badParam",
-        message="0 input channels requested; the route offers 1"),
+        message="0 input channels requested; the route offers 1",
+        fires=("format.input-channels-bad-count",)),
     Row("input-channels-above-the-route", dict(category="playAndRecord", active=True),
         lambda r: r.call("set_preferred_input_channels", 2), [], None, error="badParam",
-        message="2 input channels requested; the route offers 1"),
+        message="2 input channels requested; the route offers 1",
+        fires=("format.input-channels-bad-count",)),
     Row("input-channels-at-the-route-maximum", dict(category="playAndRecord", active=True),
         lambda r: r.call("set_preferred_input_channels", 1), [], None, after={"inputChannels": 1}),
     # [DOC H-Session17]: inputNumberOfChannels follows the preferred count within the route's maximum (USB: 2)

@@ -132,6 +132,8 @@ _RULES = (
        "an HFP route runs at its codec's rate: CVSD 8 kHz, mSBC 16 kHz, Apple LC3 24 kHz"),
     _r("format.no-input-zero-channels", DOC, "H-Session17 (getters return 0)",
        "inputNumberOfChannels is 0 with no input route or an inactive session"),
+    _r("format.input-channels-bad-count", DEV, "forum-769168 (-50 for a count the route could not give); H-Session17 (maximumInputNumberOfChannels describes the current route)",
+       "a preferred input channel count below 1 or above the route's maximumInputNumberOfChannels fails with badParam"),
     _r("format.channels", INF, "scenario-format (HFP mono; built-in, wired and A2DP stereo)",
        "HFP is mono both ways; built-in, wired and A2DP outputs are stereo"),
     _r("format.preferred-rate-not-honoured", DEV, "gh:lionheart/openradar-mirror#19156110, gh:deeeed/audiolab#35",

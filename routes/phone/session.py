@@ -330,7 +330,7 @@ class Phone(AccessoryEvents, OtherApps):
         maximum = self.max_input_channels
         if n < 1 or n > maximum:
             raise SessionError("badParam", f"{n} input channels requested; the route offers {maximum}",
-                               rule="format.no-input-zero-channels")
+                               rule="format.input-channels-bad-count")
         self.preferred_input_channels = n
 
     # ------------------------------------------------------------------ the app itself
