@@ -18,8 +18,37 @@ import yaml.reader
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 try:  # libyaml's C parser and composer, installed with PyYAML's wheels: the nodes are the same, made in C
-    from yaml import CSafeLoader as _CLoader
+    from yaml import CSafeLoader as _CSafeLoader
 except ImportError:  # a PyYAML built without libyaml: the pure-Python composer below does the same work
+    _CSafeLoader = None
+
+_SCALAR_TAGS: dict[tuple[str, tuple[bool, bool]], str] = {}  # (text, implicit) -> the tag the resolver gives
+_SCALAR_TAGS_MAX = 200_000
+
+if _CSafeLoader is not None:
+    class _CLoader(_CSafeLoader):  # type: ignore[misc, valid-type]
+        """libyaml's composer asks the Python resolver for every scalar's tag, which was the largest cost
+        of loading a big file. A plain scalar's tag depends only on its text and how it was written
+        (SafeLoader has no path resolvers), so each distinct one is resolved once per process."""
+
+        def resolve(self, kind, value, implicit):
+            if kind is ScalarNode:
+                key = (value, implicit)
+                tag = _SCALAR_TAGS.get(key)
+                if tag is None:
+                    tag = _CSafeLoader.resolve(self, kind, value, implicit)
+                    if len(_SCALAR_TAGS) < _SCALAR_TAGS_MAX:
+                        _SCALAR_TAGS[key] = tag
+                return tag
+            return _CSafeLoader.resolve(self, kind, value, implicit)
+
+        if not _CSafeLoader.yaml_path_resolvers:
+            def descend_resolver(self, current_parent, current_index):
+                return None
+
+            def ascend_resolver(self):
+                return None
+else:
     _CLoader = None
 
 YAML_TAG = "tag:yaml.org,2002:"
@@ -86,7 +115,7 @@ def compose_all(text: str, max_nodes: int, refuse_explicit_tags: bool = True, *,
             docs = []
             while loader.check_node():
                 docs.append(loader.get_node())
-            if _occurrences(docs) <= max_nodes:
+            if count_values(docs) <= max_nodes:
                 return docs
         except yaml.YAMLError:
             pass  # the Python composer below says it the way every message in the project expects
@@ -102,7 +131,7 @@ def compose_all(text: str, max_nodes: int, refuse_explicit_tags: bool = True, *,
         loader.dispose()
 
 
-def _occurrences(roots: list[Any]) -> int:
+def count_values(roots: list[Any]) -> int:
     """Values as the Python composer counts them: every node and every alias occurrence once (an aliased
     collection's contents are counted where it was defined, not again)."""
     count = 0

@@ -7,6 +7,7 @@ Recency model: last-in wins over a stack of allowed candidates, the built-in por
 from __future__ import annotations
 
 import functools
+import operator
 from dataclasses import dataclass, field, replace
 from typing import Iterable
 
@@ -18,6 +19,7 @@ from routesim.profiles.quirks import session_matches
 from routesim.routes.phone.config import OUTPUT_ONLY, Configuration, implied_rules
 from routesim.routes.phone.ports import RECEIVER, SPEAKER, Port, Route, bluetooth_port, built_in_mic, wired_port
 
+_SEQ = operator.attrgetter("seq")
 DEFAULT_RATE = 48000
 HIGH_QUALITY_RATE = 48000  # "full-bandwidth" [DOC H-Types]; the rate is undocumented: 48 kHz as captures show [INF]
 
@@ -128,7 +130,7 @@ def _best_link(dev: Device, config: Configuration, trace: _Trace) -> str | None:
         if cat == "record":
             return "wired" if m.input_port else None
         return "wired"
-    if _high_quality(dev, config):
+    if "bluetoothHighQualityRecording" in eff and _high_quality(dev, config):
         trace.add("route.bt-high-quality")
         return "hfp"  # the two-way Bluetooth link, at full band (route.bt-high-quality)
     if "bluetoothHighQualityRecording" in eff and cat == "playAndRecord" and m.is_bluetooth and m.microphones > 0:
@@ -163,7 +165,11 @@ def wired_input_port(dev: Device) -> Port:
 
 
 def _newest_first(state: PolicyState) -> list[Device]:
-    return sorted((d for d in state.devices if d.available), key=lambda d: -d.seq)
+    devices = state.devices
+    if len(devices) < 2:
+        return [d for d in devices if d.available]
+    # reverse=True keeps equal keys in their order, as sorting by -seq did
+    return sorted((d for d in devices if d.available), key=_SEQ, reverse=True)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -95,7 +95,10 @@ class Phone(AccessoryEvents, OtherApps):
 
     # ------------------------------------------------------------------ plumbing
     def _fire(self, *rule_ids: str) -> None:
-        self.fired.extend(r for r in rule_ids if r not in self.fired)
+        fired = self.fired
+        for r in rule_ids:
+            if r not in fired:
+                fired.append(r)
 
     def post(self, name: str, rule: str | None = None, **fields: Any) -> None:
         self.pending.append(Notification(name, fields, self.now(), rule))
@@ -112,7 +115,7 @@ class Phone(AccessoryEvents, OtherApps):
     def _policy_state(self, *, bare: bool = False) -> PolicyState:
         devices = tuple(
             Device(a.key, a.model, a.info.name, a.info.address, a.seq, a.available, a.quirks,
-                   frozenset(a.pending), a.rig_link)
+                   frozenset(a.pending) if a.pending else _NOTHING_PENDING, a.rig_link)
             for a in self.accessories.values()
             if a.connected
         )
@@ -150,21 +153,26 @@ class Phone(AccessoryEvents, OtherApps):
         old = self.decision
         state = self._policy_state()
         new = decide(state)
-        asked = [k for k in set(old.wanted_links) | set(new.wanted_links)
-                 if old.wanted_links.get(k) != new.wanted_links.get(k)
-                 and k in self.accessories and self.accessories[k].rig_link is not None]
+        # Most steps leave the links as they were (often the very same cached decision): nothing to ask for.
+        same_links = new is old or old.wanted_links == new.wanted_links
+        asked = [] if same_links else [
+            k for k in set(old.wanted_links) | set(new.wanted_links)
+            if old.wanted_links.get(k) != new.wanted_links.get(k)
+            and k in self.accessories and self.accessories[k].rig_link is not None]
         if asked:  # the phone asks for another link: its choice leads until the rig reports again (route.rig-link)
             for key in asked:
                 self.accessories[key].rig_link = None
             state = self._policy_state()
             new = decide(state)
+            same_links = old.wanted_links == new.wanted_links
         self.decision = new
         self._fire(*new.rules)
         if new.route != old.route or force:
             self.post("routeChange", rule or _REASON_RULE.get(reason), reason=reason, previousRoute=old.route)
             self._fire("notify.always-posted")
         old_wanted, new_wanted = old.wanted_links, new.wanted_links
-        for key in set(old_wanted) | set(new_wanted):  # what the phone asks for, not what a rig carries
+        # what the phone asks for, not what a rig carries
+        for key in () if same_links else set(old_wanted) | set(new_wanted):
             before, after = old_wanted.get(key), new_wanted.get(key)
             if before != after and key in self.accessories:
                 link = after or None
@@ -445,6 +453,8 @@ class Phone(AccessoryEvents, OtherApps):
             "secondaryAudioShouldBeSilencedHint": self.secondary_audio_hint,
         }
 
+
+_NOTHING_PENDING: frozenset[str] = frozenset()
 
 _REASON_RULE = {
     "newDeviceAvailable": "notify.new-device",
