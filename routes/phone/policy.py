@@ -86,6 +86,8 @@ class _Trace:
 
 
 def _active_quirks(dev: Device, config: Configuration, effect: str) -> list[Quirk]:
+    if not dev.quirks:
+        return []
     return [q for q in dev.quirks
             if q.effect == effect and session_matches(q, config.category, config.mode, config.effective)]
 
@@ -202,12 +204,16 @@ def decide(state: PolicyState) -> Decision:
 
 
 def _decide(state: PolicyState) -> Decision:
-    if any(d.rig_link is not None for d in state.devices):
-        wanted = decide(PolicyState(**{**{f: getattr(state, f) for f in state.__dataclass_fields__},
-                                       "devices": tuple(replace(d, rig_link=None) for d in state.devices)}))
-        pinned = _decide_links(state)
-        return replace(pinned, wanted=wanted.links)
-    return _decide_links(state)
+    for d in state.devices:
+        if d.rig_link is not None:
+            break
+    else:
+        return _decide_links(state)
+    # a live rig carries a link of its own on some device: the route uses it, the phone still asks for its own
+    wanted = decide(PolicyState(**{**{f: getattr(state, f) for f in state.__dataclass_fields__},
+                                   "devices": tuple(replace(d, rig_link=None) for d in state.devices)}))
+    pinned = _decide_links(state)
+    return replace(pinned, wanted=wanted.links)
 
 
 def _decide_links(state: PolicyState) -> Decision:
@@ -453,7 +459,12 @@ def _sample_rate(state: PolicyState, route: Route, links: dict[str, Link], trace
     in_owner = route.inputs[0].owner if route.inputs else None
     owner = out_owner or in_owner
     link = links.get(owner) if owner else None
-    dev = next((d for d in state.devices if d.key == owner), None)
+    dev = None
+    if owner:
+        for d in state.devices:
+            if d.key == owner:
+                dev = d
+                break
     if link and dev:
         if link.high_quality:
             rate = HIGH_QUALITY_RATE

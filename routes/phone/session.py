@@ -47,6 +47,7 @@ class Phone(AccessoryEvents, OtherApps):
         schedule: Callable[[float, Callable[[], None]], Any] | None = None,
     ):
         self.platform = platform
+        self._posts_inputs_change = platform.is_ios and platform.at_least(26)  # availableInputsChange exists
         self.hardware = hardware
         if hfp_offered is None:
             hfp_offered = frozenset({"cvsd", "msbc"} | ({"lc3-a127"} if platform.at_least(18) else set()))
@@ -187,11 +188,12 @@ class Phone(AccessoryEvents, OtherApps):
         return available_input_uids(state or self._policy_state())
 
     def _check_available_inputs(self, state: PolicyState | None = None) -> None:
+        if not self._posts_inputs_change:
+            return  # nothing to tell on this platform, and the list is computed afresh whenever it is read
         inputs = self._input_uids(state)
         if inputs != self._inputs_seen:
             self._inputs_seen = inputs
-            if self.platform.is_ios and self.platform.at_least(26):
-                self.post("availableInputsChange", "notify.available-inputs-change")
+            self.post("availableInputsChange", "notify.available-inputs-change")
 
     # ------------------------------------------------------------------ the app's session
     def set_category(self, category: str, mode: str = "default", options: tuple[str, ...] = ()) -> None:
