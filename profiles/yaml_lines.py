@@ -25,11 +25,12 @@ except ImportError:  # a PyYAML built without libyaml: the pure-Python composer 
 _SCALAR_TAGS: dict[tuple[str, tuple[bool, bool]], str] = {}  # (text, implicit) -> the tag the resolver gives
 _SCALAR_TAGS_MAX = 200_000
 
-if _CSafeLoader is not None:
+if _CSafeLoader is not None and not _CSafeLoader.yaml_path_resolvers:
     class _CLoader(_CSafeLoader):  # type: ignore[misc, valid-type]
-        """libyaml's composer asks the Python resolver for every scalar's tag, which was the largest cost
-        of loading a big file. A plain scalar's tag depends only on its text and how it was written
-        (SafeLoader has no path resolvers), so each distinct one is resolved once per process."""
+        """libyaml's composer asks the Python resolver for every node's tag, which was the largest cost of
+        loading a big file. Without path resolvers (SafeLoader has none) a plain scalar's tag depends only
+        on its text and how it was written, so each distinct one is resolved once per process, and a
+        collection's is the default tag."""
 
         def resolve(self, kind, value, implicit):
             if kind is ScalarNode:
@@ -40,16 +41,19 @@ if _CSafeLoader is not None:
                     if len(_SCALAR_TAGS) < _SCALAR_TAGS_MAX:
                         _SCALAR_TAGS[key] = tag
                 return tag
+            if kind is MappingNode:
+                return self.DEFAULT_MAPPING_TAG
+            if kind is SequenceNode:
+                return self.DEFAULT_SEQUENCE_TAG
             return _CSafeLoader.resolve(self, kind, value, implicit)
 
-        if not _CSafeLoader.yaml_path_resolvers:
-            def descend_resolver(self, current_parent, current_index):
-                return None
+        def descend_resolver(self, current_parent, current_index):
+            return None
 
-            def ascend_resolver(self):
-                return None
+        def ascend_resolver(self):
+            return None
 else:
-    _CLoader = None
+    _CLoader = _CSafeLoader
 
 YAML_TAG = "tag:yaml.org,2002:"
 

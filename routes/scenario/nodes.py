@@ -15,7 +15,7 @@ import yaml.reader
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from routesim.profiles.yaml_lines import YAML_TAG, ExplicitTag, TooManyNodes, compose_all, count_values, reader_problem
+from routesim.profiles.yaml_lines import YAML_TAG, ExplicitTag, TooManyNodes, compose_all, reader_problem
 from routesim.routes.scenario.limits import MAX_FILE_BYTES, MAX_NODES, MAX_NUMBER_CHARS
 from routesim.routes.scenario.model import ScenarioError
 
@@ -134,13 +134,17 @@ def compose_documents(text: str, file: str) -> Iterator[Node]:
     if len(text) > MAX_BYTES or (len(text) * 4 > MAX_BYTES and len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES):
         raise ScenarioError(file, 1, f"file is larger than {MAX_BYTES // 1024} KiB; not a scenario file")
     expanded = 0  # values of the whole file with every alias expanded: what the schemas will walk
+    # Without an alias ("*name") no node is shared: every document is a tree inside the stream's value
+    # limit, which compose_all checked, so no cycle, no bomb and no expansion past the limit is possible.
+    aliased = "*" in text
     try:
         for root in compose_all(text, MAX_NODES):  # libyaml when present; both readers refuse control characters
             if root is None or (is_null(root) and not root.value and not root.style):
                 continue
-            # Without an alias ("*name") no node is shared, so the document is a tree within the stream's
-            # value limit already checked: its size is its node count, no cycle or bomb is possible.
-            expanded += check_graph(root, file) if "*" in text else count_values([root])
+            if not aliased:
+                yield root
+                continue
+            expanded += check_graph(root, file)
             if expanded > MAX_NODES:
                 raise ScenarioError(file, line_of(root), f"the file's documents expand to more than {MAX_NODES} "
                                                          f"values; split the scenarios into several files")
