@@ -23,7 +23,7 @@ except ImportError:  # a PyYAML built without libyaml: the pure-Python composer 
     _CSafeLoader = None
 
 _SCALAR_TAGS: dict[tuple[str, tuple[bool, bool]], str] = {}  # (text, implicit) -> the tag the resolver gives
-_SCALAR_TAGS_MAX = 200_000
+_SCALAR_TAGS_MAX = 100_000
 
 if _CSafeLoader is not None and not _CSafeLoader.yaml_path_resolvers:
     class _CLoader(_CSafeLoader):  # type: ignore[misc, valid-type]
@@ -38,7 +38,7 @@ if _CSafeLoader is not None and not _CSafeLoader.yaml_path_resolvers:
                 tag = _SCALAR_TAGS.get(key)
                 if tag is None:
                     tag = _CSafeLoader.resolve(self, kind, value, implicit)
-                    if len(_SCALAR_TAGS) < _SCALAR_TAGS_MAX:
+                    if len(value) <= 64 and len(_SCALAR_TAGS) < _SCALAR_TAGS_MAX:  # short texts repeat; keep it small
                         _SCALAR_TAGS[key] = tag
                 return tag
             if kind is MappingNode:
