@@ -107,6 +107,16 @@ class Model:
     quirks: tuple[Quirk, ...] = ()
     origin: str = ""  # the data file this model was loaded from
     product: str = ""  # marketing name, e.g. "AirPods Pro (2nd generation, Lightning)"
+    # Derived from the fields above when the model is made; the route policy reads them for every device
+    # of every decision, so they are plain attributes rather than properties.
+    has_a2dp: bool = field(init=False, repr=False, compare=False, default=False)
+    has_hfp: bool = field(init=False, repr=False, compare=False, default=False)
+    is_bluetooth: bool = field(init=False, repr=False, compare=False, default=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "has_a2dp", Profile.A2DP in self.profiles)
+        object.__setattr__(self, "has_hfp", Profile.HFP in self.profiles)
+        object.__setattr__(self, "is_bluetooth", self.transport is Transport.BLUETOOTH)
 
     def __hash__(self) -> int:
         # As for Quirk: equal models share id and file (the generated hash fails on the mapping fields).
@@ -116,18 +126,6 @@ class Model:
     def has_head_detection(self) -> bool:
         """Headphones that sense being worn (not in-ear detection): their adverts carry a worn state."""
         return self.advert_worn is not None
-
-    @property
-    def has_a2dp(self) -> bool:
-        return Profile.A2DP in self.profiles
-
-    @property
-    def has_hfp(self) -> bool:
-        return Profile.HFP in self.profiles
-
-    @property
-    def is_bluetooth(self) -> bool:
-        return self.transport is Transport.BLUETOOTH
 
     @property
     def has_input(self) -> bool:

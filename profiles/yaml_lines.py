@@ -18,9 +18,42 @@ import yaml.reader
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 try:  # libyaml's C parser and composer, installed with PyYAML's wheels: the nodes are the same, made in C
-    from yaml import CSafeLoader as _CLoader
+    from yaml import CSafeLoader as _CSafeLoader
 except ImportError:  # a PyYAML built without libyaml: the pure-Python composer below does the same work
-    _CLoader = None
+    _CSafeLoader = None
+
+_SCALAR_TAGS: dict[tuple[str, tuple[bool, bool]], str] = {}  # (text, implicit) -> the tag the resolver gives
+_SCALAR_TAGS_MAX = 100_000
+
+if _CSafeLoader is not None and not _CSafeLoader.yaml_path_resolvers:
+    class _CLoader(_CSafeLoader):  # type: ignore[misc, valid-type]
+        """libyaml's composer asks the Python resolver for every node's tag, which was the largest cost of
+        loading a big file. Without path resolvers (SafeLoader has none) a plain scalar's tag depends only
+        on its text and how it was written, so each distinct one is resolved once per process, and a
+        collection's is the default tag."""
+
+        def resolve(self, kind, value, implicit):
+            if kind is ScalarNode:
+                key = (value, implicit)
+                tag = _SCALAR_TAGS.get(key)
+                if tag is None:
+                    tag = _CSafeLoader.resolve(self, kind, value, implicit)
+                    if len(value) <= 64 and len(_SCALAR_TAGS) < _SCALAR_TAGS_MAX:  # short texts repeat; keep it small
+                        _SCALAR_TAGS[key] = tag
+                return tag
+            if kind is MappingNode:
+                return self.DEFAULT_MAPPING_TAG
+            if kind is SequenceNode:
+                return self.DEFAULT_SEQUENCE_TAG
+            return _CSafeLoader.resolve(self, kind, value, implicit)
+
+        def descend_resolver(self, current_parent, current_index):
+            return None
+
+        def ascend_resolver(self):
+            return None
+else:
+    _CLoader = _CSafeLoader
 
 YAML_TAG = "tag:yaml.org,2002:"
 
@@ -86,7 +119,7 @@ def compose_all(text: str, max_nodes: int, refuse_explicit_tags: bool = True, *,
             docs = []
             while loader.check_node():
                 docs.append(loader.get_node())
-            if _occurrences(docs) <= max_nodes:
+            if count_values(docs) <= max_nodes:
                 return docs
         except yaml.YAMLError:
             pass  # the Python composer below says it the way every message in the project expects
@@ -102,7 +135,7 @@ def compose_all(text: str, max_nodes: int, refuse_explicit_tags: bool = True, *,
         loader.dispose()
 
 
-def _occurrences(roots: list[Any]) -> int:
+def count_values(roots: list[Any]) -> int:
     """Values as the Python composer counts them: every node and every alias occurrence once (an aliased
     collection's contents are counted where it was defined, not again)."""
     count = 0

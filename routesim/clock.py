@@ -66,7 +66,9 @@ class VirtualClock:
 
     def run_due(self) -> None:
         """Fire timers due now (zero-delay work scheduled by the last step)."""
-        self.advance(0.0)
+        heap = self._heap
+        if heap and heap[0].when <= self._now:
+            self.advance(0.0)
 
     async def sleep(self, delay: float) -> None:
         self.advance(delay)

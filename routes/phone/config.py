@@ -4,7 +4,7 @@ Tables of option validity, modes and implied options from the SDK header comment
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from routesim.profiles.platform import Platform
 
@@ -60,22 +60,19 @@ class Configuration:
     category: str = "soloAmbient"
     mode: str = "default"
     explicit: frozenset[str] = frozenset()
+    # Derived once when the configuration is made (it never changes): the route policy reads them many
+    # times per decision.
+    _readback: frozenset[str] = field(init=False, repr=False, compare=False, hash=False, default=frozenset())
+    _effective: frozenset[str] = field(init=False, repr=False, compare=False, hash=False, default=frozenset())
+    _implied: tuple[str, ...] = field(init=False, repr=False, compare=False, hash=False, default=())
 
-    @property
-    def readback(self) -> frozenset[str]:
-        """categoryOptions as the app reads it back (scenario-format: explicit + mixWithOthers implied by
-        duckOthers / interruptSpokenAudioAndMixWithOthers) [DOC H-Types]."""
+    def __post_init__(self) -> None:
         opts = set(self.explicit)
         if self.category in ("record", "multiRoute"):
             opts.discard("allowBluetoothA2DP")
         if opts & {"duckOthers", "interruptSpokenAudioAndMixWithOthers"}:
             opts.add("mixWithOthers")
-        return frozenset(opts)
-
-    @property
-    def effective(self) -> frozenset[str]:
-        """What routing and mixing obey: readback plus what the category and mode imply ([INF])."""
-        opts = set(self.readback)
+        readback = frozenset(opts)
         if self.category == "ambient":
             opts.add("mixWithOthers")
         if self.category in OUTPUT_ONLY:
@@ -84,7 +81,20 @@ class Configuration:
             opts.add("allowBluetoothHFP")
         if self.mode == "videoChat":
             opts.add("defaultToSpeaker")
-        return frozenset(opts)
+        object.__setattr__(self, "_readback", readback)
+        object.__setattr__(self, "_effective", frozenset(opts))
+        object.__setattr__(self, "_implied", tuple(_implied_rules(self)))
+
+    @property
+    def readback(self) -> frozenset[str]:
+        """categoryOptions as the app reads it back (scenario-format: explicit + mixWithOthers implied by
+        duckOthers / interruptSpokenAudioAndMixWithOthers) [DOC H-Types]."""
+        return self._readback
+
+    @property
+    def effective(self) -> frozenset[str]:
+        """What routing and mixing obey: readback plus what the category and mode imply ([INF])."""
+        return self._effective
 
     @property
     def mixable(self) -> bool:
@@ -107,6 +117,10 @@ class Configuration:
 
 def implied_rules(config: Configuration) -> list[str]:
     """Rule ids for the implications that shaped ``effective`` (for explain)."""
+    return list(config._implied)
+
+
+def _implied_rules(config: Configuration) -> list[str]:
     fired = []
     if config.category == "ambient":
         fired.append("config.ambient-mixes")

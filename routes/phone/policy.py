@@ -7,6 +7,7 @@ Recency model: last-in wins over a stack of allowed candidates, the built-in por
 from __future__ import annotations
 
 import functools
+import operator
 from dataclasses import dataclass, field, replace
 from typing import Iterable
 
@@ -18,6 +19,7 @@ from routesim.profiles.quirks import session_matches
 from routesim.routes.phone.config import OUTPUT_ONLY, Configuration, implied_rules
 from routesim.routes.phone.ports import RECEIVER, SPEAKER, Port, Route, bluetooth_port, built_in_mic, wired_port
 
+_SEQ = operator.attrgetter("seq")
 DEFAULT_RATE = 48000
 HIGH_QUALITY_RATE = 48000  # "full-bandwidth" [DOC H-Types]; the rate is undocumented: 48 kHz as captures show [INF]
 
@@ -84,6 +86,8 @@ class _Trace:
 
 
 def _active_quirks(dev: Device, config: Configuration, effect: str) -> list[Quirk]:
+    if not dev.quirks:
+        return []
     return [q for q in dev.quirks
             if q.effect == effect and session_matches(q, config.category, config.mode, config.effective)]
 
@@ -128,7 +132,7 @@ def _best_link(dev: Device, config: Configuration, trace: _Trace) -> str | None:
         if cat == "record":
             return "wired" if m.input_port else None
         return "wired"
-    if _high_quality(dev, config):
+    if "bluetoothHighQualityRecording" in eff and _high_quality(dev, config):
         trace.add("route.bt-high-quality")
         return "hfp"  # the two-way Bluetooth link, at full band (route.bt-high-quality)
     if "bluetoothHighQualityRecording" in eff and cat == "playAndRecord" and m.is_bluetooth and m.microphones > 0:
@@ -163,7 +167,11 @@ def wired_input_port(dev: Device) -> Port:
 
 
 def _newest_first(state: PolicyState) -> list[Device]:
-    return sorted((d for d in state.devices if d.available), key=lambda d: -d.seq)
+    devices = state.devices
+    if len(devices) < 2:
+        return [d for d in devices if d.available]
+    # reverse=True keeps equal keys in their order, as sorting by -seq did
+    return sorted((d for d in devices if d.available), key=_SEQ, reverse=True)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -196,12 +204,16 @@ def decide(state: PolicyState) -> Decision:
 
 
 def _decide(state: PolicyState) -> Decision:
-    if any(d.rig_link is not None for d in state.devices):
-        wanted = decide(PolicyState(**{**{f: getattr(state, f) for f in state.__dataclass_fields__},
-                                       "devices": tuple(replace(d, rig_link=None) for d in state.devices)}))
-        pinned = _decide_links(state)
-        return replace(pinned, wanted=wanted.links)
-    return _decide_links(state)
+    for d in state.devices:
+        if d.rig_link is not None:
+            break
+    else:
+        return _decide_links(state)
+    # a live rig carries a link of its own on some device: the route uses it, the phone still asks for its own
+    wanted = decide(PolicyState(**{**{f: getattr(state, f) for f in state.__dataclass_fields__},
+                                   "devices": tuple(replace(d, rig_link=None) for d in state.devices)}))
+    pinned = _decide_links(state)
+    return replace(pinned, wanted=wanted.links)
 
 
 def _decide_links(state: PolicyState) -> Decision:
@@ -447,7 +459,12 @@ def _sample_rate(state: PolicyState, route: Route, links: dict[str, Link], trace
     in_owner = route.inputs[0].owner if route.inputs else None
     owner = out_owner or in_owner
     link = links.get(owner) if owner else None
-    dev = next((d for d in state.devices if d.key == owner), None)
+    dev = None
+    if owner:
+        for d in state.devices:
+            if d.key == owner:
+                dev = d
+                break
     if link and dev:
         if link.high_quality:
             rate = HIGH_QUALITY_RATE

@@ -48,6 +48,7 @@ class Phone(AccessoryEvents, OtherApps):
         schedule: Callable[[float, Callable[[], None]], Any] | None = None,
     ):
         self.platform = platform
+        self._posts_inputs_change = platform.is_ios and platform.at_least(26)  # availableInputsChange exists
         self.hardware = hardware
         if hfp_offered is None:
             hfp_offered = frozenset({"cvsd", "msbc"} | ({"lc3-a127"} if platform.at_least(18) else set()))
@@ -96,7 +97,10 @@ class Phone(AccessoryEvents, OtherApps):
 
     # ------------------------------------------------------------------ plumbing
     def _fire(self, *rule_ids: str) -> None:
-        self.fired.extend(r for r in rule_ids if r not in self.fired)
+        fired = self.fired
+        for r in rule_ids:
+            if r not in fired:
+                fired.append(r)
 
     def post(self, name: str, rule: str | None = None, **fields: Any) -> None:
         self.pending.append(Notification(name, fields, self.now(), rule))
@@ -113,7 +117,7 @@ class Phone(AccessoryEvents, OtherApps):
     def _policy_state(self, *, bare: bool = False) -> PolicyState:
         devices = tuple(
             Device(a.key, a.model, a.info.name, a.info.address, a.seq, a.available, a.quirks,
-                   frozenset(a.pending), a.rig_link)
+                   frozenset(a.pending) if a.pending else _NOTHING_PENDING, a.rig_link)
             for a in self.accessories.values()
             if a.connected
         )
@@ -151,21 +155,26 @@ class Phone(AccessoryEvents, OtherApps):
         old = self.decision
         state = self._policy_state()
         new = decide(state)
-        asked = [k for k in set(old.wanted_links) | set(new.wanted_links)
-                 if old.wanted_links.get(k) != new.wanted_links.get(k)
-                 and k in self.accessories and self.accessories[k].rig_link is not None]
+        # Most steps leave the links as they were (often the very same cached decision): nothing to ask for.
+        same_links = new is old or old.wanted_links == new.wanted_links
+        asked = [] if same_links else [
+            k for k in set(old.wanted_links) | set(new.wanted_links)
+            if old.wanted_links.get(k) != new.wanted_links.get(k)
+            and k in self.accessories and self.accessories[k].rig_link is not None]
         if asked:  # the phone asks for another link: its choice leads until the rig reports again (route.rig-link)
             for key in asked:
                 self.accessories[key].rig_link = None
             state = self._policy_state()
             new = decide(state)
+            same_links = old.wanted_links == new.wanted_links
         self.decision = new
         self._fire(*new.rules)
         if new.route != old.route or force:
             self.post("routeChange", rule or _REASON_RULE.get(reason), reason=reason, previousRoute=old.route)
             self._fire("notify.always-posted")
         old_wanted, new_wanted = old.wanted_links, new.wanted_links
-        for key in set(old_wanted) | set(new_wanted):  # what the phone asks for, not what a rig carries
+        # what the phone asks for, not what a rig carries
+        for key in () if same_links else set(old_wanted) | set(new_wanted):
             before, after = old_wanted.get(key), new_wanted.get(key)
             if before != after and key in self.accessories:
                 link = after or None
@@ -180,11 +189,12 @@ class Phone(AccessoryEvents, OtherApps):
         return available_input_uids(state or self._policy_state())
 
     def _check_available_inputs(self, state: PolicyState | None = None) -> None:
+        if not self._posts_inputs_change:
+            return  # nothing to tell on this platform, and the list is computed afresh whenever it is read
         inputs = self._input_uids(state)
         if inputs != self._inputs_seen:
             self._inputs_seen = inputs
-            if self.platform.is_ios and self.platform.at_least(26):
-                self.post("availableInputsChange", "notify.available-inputs-change")
+            self.post("availableInputsChange", "notify.available-inputs-change")
 
     # ------------------------------------------------------------------ the app's session
     def set_category(self, category: str, mode: str = "default", options: tuple[str, ...] = ()) -> None:
@@ -446,6 +456,8 @@ class Phone(AccessoryEvents, OtherApps):
             "secondaryAudioShouldBeSilencedHint": self.secondary_audio_hint,
         }
 
+
+_NOTHING_PENDING: frozenset[str] = frozenset()
 
 _REASON_RULE = {
     "newDeviceAvailable": "notify.new-device",

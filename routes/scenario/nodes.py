@@ -134,9 +134,15 @@ def compose_documents(text: str, file: str) -> Iterator[Node]:
     if len(text) > MAX_BYTES or (len(text) * 4 > MAX_BYTES and len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES):
         raise ScenarioError(file, 1, f"file is larger than {MAX_BYTES // 1024} KiB; not a scenario file")
     expanded = 0  # values of the whole file with every alias expanded: what the schemas will walk
+    # Without an alias ("*name") no node is shared: every document is a tree inside the stream's value
+    # limit, which compose_all checked, so no cycle, no bomb and no expansion past the limit is possible.
+    aliased = "*" in text
     try:
         for root in compose_all(text, MAX_NODES):  # libyaml when present; both readers refuse control characters
             if root is None or (is_null(root) and not root.value and not root.style):
+                continue
+            if not aliased:
+                yield root
                 continue
             expanded += check_graph(root, file)
             if expanded > MAX_NODES:

@@ -54,18 +54,38 @@ class Context:
     calls: set[str] = field(default_factory=set)
 
 
-@dataclass(frozen=True)
 class At:
-    ctx: Context
-    path: str
-    line: int
+    """Where a value is: the context, its dotted path (``steps[3].connect``) and its line. One is made for
+    every value of a file, and the path is needed only for a message, so it is spelled out on first use."""
+
+    __slots__ = ("ctx", "line", "_path", "_parent", "_step", "_index")
+
+    def __init__(self, ctx: Context, path: str, line: int):
+        self.ctx, self.line, self._path = ctx, line, path
+        self._parent: At | None = None
+        self._step: Any = ""
+        self._index = False
+
+    @property
+    def path(self) -> str:
+        if self._path is None:
+            parent, step = self._parent.path, self._step
+            if self._index:
+                self._path = f"{parent}[{step}]"
+            else:
+                self._path = f"{parent}.{step}" if parent else step
+        return self._path
+
+    def _child(self, step: Any, index: bool, line: int) -> "At":
+        at = At(self.ctx, None, line)  # type: ignore[arg-type]  # the path follows from the parent
+        at._parent, at._step, at._index = self, step, index
+        return at
 
     def key(self, name: str, node: Node | None = None) -> "At":
-        path = f"{self.path}.{name}" if self.path else name
-        return At(self.ctx, path, line_of(node) if node is not None else self.line)
+        return self._child(name, False, line_of(node) if node is not None else self.line)
 
     def item(self, index: int, node: Node) -> "At":
-        return At(self.ctx, f"{self.path}[{index}]", line_of(node))
+        return self._child(index, True, line_of(node))
 
     def fail(self, message: str, node: Node | None = None) -> NoReturn:
         line = line_of(node) if node is not None else self.line
