@@ -1,10 +1,10 @@
 """The audio signal through the current route: test signals, the route's chain, and measurements.
 
-numpy only (``dsp``: what scipy.signal gave, without its import time), vectorised (no per-sample Python loops). The chain a route gives (all [INF] modelling
+numpy/scipy only, vectorised (no per-sample Python loops). The chain a route gives (all [INF] modelling
 choices built on the hardware rates per route and profiles/codecs.py; see docs/audio-expectation.md):
 
 1. the app's signal (48 kHz mono) is resampled to the session's hardware rate with
-   ``scipy.signal.resample_poly``'s polyphase Kaiser-window anti-alias filter (``dsp.resample_poly``);
+   ``scipy.signal.resample_poly`` (its Kaiser-window anti-alias filter);
 2. the codec's usable band (``profiles.codecs.CODECS[...].band``: CVSD 300-3400 Hz, mSBC 50-7000 Hz,
    LC3 to 11 or 14 kHz, SBC/AAC to 16/18 kHz) is applied in the frequency domain: flat inside, a
    raised-cosine roll-off outside, zero beyond; wired and built-in ports pass 20 Hz to 20 kHz;
@@ -25,8 +25,10 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from scipy import fft as sfft
+from scipy import signal as sps
+
 from routesim.profiles.codecs import CODECS
-from routesim.routes.audio import dsp
 
 SOURCE_RATE = 48000
 DEFAULT_LEVEL_DBFS = -12.0
@@ -59,19 +61,26 @@ def generate(kind: str = "sweep", *, rate: int = SOURCE_RATE, duration: float = 
     t = np.arange(n, dtype=np.float64) / rate
     if kind == "sweep":
         f1 = min(20000.0, 0.45 * rate)
-        x = dsp.log_chirp(t, 20.0, max(t[-1], 1.0 / rate), f1)
+        x = sps.chirp(t, f0=20.0, t1=max(t[-1], 1.0 / rate), f1=f1, method="logarithmic")
     elif kind == "tone":
         x = np.sin(2 * np.pi * frequency * t)
     elif kind == "noise":
         x = np.random.default_rng(seed).standard_normal(n)
     elif kind == "speech":
         white = np.random.default_rng(seed).standard_normal(n)
-        x = dsp.speech_filter(white, rate)
+        x = sps.sosfilt(_speech_sos(rate), white)
         envelope = 0.25 + 0.75 * (0.5 * (1 + np.sin(2 * np.pi * 4.0 * t - np.pi / 2))) ** 2
         x = x * envelope
     else:
         raise ValueError(f"unknown signal {kind!r} (expected one of {', '.join(SIGNALS)})")
     return _scale(x, level_dbfs)
+
+
+@lru_cache(maxsize=16)
+def _speech_sos(rate: int) -> np.ndarray:
+    hp = sps.butter(2, 100.0, "highpass", fs=rate, output="sos")
+    lp = sps.butter(1, 800.0, "lowpass", fs=rate, output="sos")
+    return np.vstack([hp, lp])
 
 
 # ---------------------------------------------------------------------- the route's chain
@@ -173,12 +182,12 @@ def render(x: np.ndarray, chain: Chain, *, source_rate: int = SOURCE_RATE, seed:
     x32 = np.asarray(x, dtype=np.float32)
     g = math.gcd(int(chain.rate), int(source_rate))
     up, down = chain.rate // g, source_rate // g
-    y = dsp.resample_poly(x32, up, down) if (up, down) != (1, 1) else x32
+    y = sps.resample_poly(x32, up, down) if (up, down) != (1, 1) else x32
     n = y.shape[0]
     mask = _mask(n, chain.rate, *chain.band)
-    spectrum = np.fft.rfft(y)
+    spectrum = sfft.rfft(y)
     spectrum *= mask * np.float32(10 ** (chain.gain_db / 20))
-    clean = np.fft.irfft(spectrum, n) if keep_clean else None
+    clean = sfft.irfft(spectrum, n) if keep_clean else None
     # In-band codec noise, white inside the mask with the in-band RMS noise_dbfs. Drawn as uniform
     # real and imaginary parts per bin (variance 1/12 each): after the inverse FFT each sample sums
     # thousands of bins, so the time-domain noise is Gaussian.
@@ -189,7 +198,7 @@ def render(x: np.ndarray, chain: Chain, *, source_rate: int = SOURCE_RATE, seed:
     u *= mask * np.float32(sigma * math.sqrt(n / 2) * math.sqrt(12.0))
     spectrum.real += u[0]
     spectrum.imag += u[1]
-    out = np.fft.irfft(spectrum, n)
+    out = sfft.irfft(spectrum, n)
     audio = np.broadcast_to(out[:, None], (n, chain.channels))
     return Rendered(chain, x, source_rate, audio, clean)
 
@@ -207,7 +216,7 @@ def _psd(x: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray]:
     # Zero-pad half a segment at both ends so Welch's segments cover the first and last samples (a
     # sweep's top octave lives in its last few milliseconds).
     padded = np.pad(np.asarray(x, dtype=np.float64), (nperseg // 2, nperseg // 2))
-    return dsp.welch(padded, rate, nperseg)
+    return sps.welch(padded, fs=rate, nperseg=nperseg)
 
 
 def bandwidth(x: np.ndarray, rate: int, reference: np.ndarray | None = None, reference_rate: int | None = None,
