@@ -161,7 +161,9 @@ async def test_restarts_and_bus_loss_are_one_line_each_and_a_kept_link_announces
             fake.add_device(airpods, connected=True)
             w = await watches(bus.address)
             await w.until(lambda line: line.startswith("battery"))
+            t0 = time.monotonic()
             await fake.restart(keep_connections=True)
+            kept_away = time.monotonic() - t0  # a loaded machine can keep it away past the grace
             await w.until(lambda line: line.startswith("bluetoothd"))
             await fake.restart(down_for=3.0)  # longer than the grace (2 s): the links dropped with it
             await w.until(lambda line: line.startswith("disconnected"))
@@ -181,8 +183,12 @@ async def test_restarts_and_bus_loss_are_one_line_each_and_a_kept_link_announces
     status = [line for line in w.lines[:before] if line.split(" ", 1)[0] in ("bus", "bluetoothd")]
     assert [s.split()[0] for s in status] == ["bluetoothd", "bluetoothd", "bluetoothd"], status
     assert "bluetoothd restarted" in status[0] and "left the bus" in status[1] and "back" in status[2]
-    assert sum(line.startswith("disconnected") for line in w.lines[:before]) == 1, w.lines
-    assert sum(line.startswith("connected") for line in w.lines[:before]) == 2, w.lines
+    # the kept link announces nothing when bluetoothd is back within the grace (2 s); only if the restart
+    # itself took that long may it count as one more drop and reconnect
+    dropped = sum(line.startswith("disconnected") for line in w.lines[:before])
+    allowed = (1,) if kept_away < 1.5 else (1, 2)
+    assert dropped in allowed, (kept_away, w.lines)
+    assert sum(line.startswith("connected") for line in w.lines[:before]) == dropped + 1, w.lines
     # the bus restart: one bus line; bluetoothd, restarted with it, adds at most its own line, and on a
     # slow machine (away longer than the grace) one disconnect and one connect, never more
     after = w.lines[before:]
