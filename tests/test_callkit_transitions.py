@@ -27,6 +27,7 @@ class Ctx:
     center: CallCenter
     cell: Cellular
     error_text: str = ""  # what the user reads of the step's error (StepError or the session/CallKit error)
+    error_rule: str | None = None  # the rule a refused CallKit request names (shown by `explain`)
 
     def _do(self, fn: Callable[..., Any], *args: Any) -> Any:
         try:
@@ -134,6 +135,16 @@ def _merged_held(c: Ctx) -> None:
     c.ck("hold", "w")
 
 
+def _merged_no_ungrouping(c: Ctx) -> None:
+    """v and w merged; both reported with supportsGrouping but not supportsUngrouping."""
+    c.ck("configure", None, None, None, True, False)
+    _active(c)
+    c.ck("hold", "v")
+    c.ck("report_incoming", "w")
+    c.ck("answer", "w")
+    c.ck("group", "v", "w")
+
+
 def _held_and_active_no_grouping(c: Ctx) -> None:
     _active(c)
     c.ck("hold", "v")
@@ -146,6 +157,7 @@ START: dict[str, Callable[[Ctx], None]] = {
     "merged": _merged,
     "merged-held": _merged_held,
     "held-and-active-no-grouping": _held_and_active_no_grouping,
+    "merged-no-ungrouping": _merged_no_ungrouping,
     "idle": lambda c: None,
     "ringing": _ringing,
     "active": _active,
@@ -173,6 +185,7 @@ class Row:
     setup: dict = field(default_factory=lambda: dict(VOICE))
     message: str | None = None  # text the error's message must contain (what the user reads)
     fires: tuple[str, ...] = ()  # rule ids the step must fire (as `explain` names them)
+    error_rule: str | None = None  # the rule a refused CallKit request names
 
 
 READERS: dict[str, Callable[[Ctx], Any]] = {
@@ -257,7 +270,8 @@ ROWS = [
     # [INF]: supportsHolding false: no hold, no Hold & Accept (scenario errors)
     Row("no-holding-hold-and-accept-not-offered", "no-holding-active",
         lambda c: (c.gsm("incoming", "g"), c.gsm("answer", "g", True)), [], error="StepError"),
-    Row("no-holding-hold-not-offered", "no-holding-active", lambda c: c.ck("hold", "v"), [], error="StepError", message="call 'v' was reported with supportsHolding: false; the system offers no hold",
+    Row("no-holding-hold-not-offered", "no-holding-active", lambda c: c.ck("hold", "v"), [], error="StepError",
+        message="call 'v' was reported with supportsHolding: false; the system offers no hold",
         fires=("callkit.holding-unsupported",)),
     # [DOC H-CXProvider, Doc-CXProviderConfiguration]: timeouts end the call; a late fulfil is ignored
     Row("answer-timeout", "ringing", lambda c: (c.ck("answer", "v", 12.0), c.wait(12.0)), [(TO, "answerCall")],
@@ -305,24 +319,32 @@ ROWS = [
     # [DOC Doc-CXErrorCodeRequestTransactionError]: refused requests fail at once, nothing changes
     Row("ungroup-beyond-max-call-groups", "merged",
         lambda c: (c.ck("configure", None, 1, None, True, True), c.ck("ungroup", "v")), [],
-        {"v": "active", "w": "active"}, error="maximumCallGroupsReached", message="ungrouping 'v' would make 2 call groups (maximumCallGroups 1)"),
+        {"v": "active", "w": "active"}, error="maximumCallGroupsReached",
+        message="ungrouping 'v' would make 2 call groups (maximumCallGroups 1)",
+        error_rule="callkit.ungroup-max-groups"),
     Row("group-without-supports-grouping", "held-and-active-no-grouping", lambda c: c.ck("group", "v", "w"), [],
-        {"v": "held", "w": "active"}, error="invalidAction", message="call 'v' was reported with supportsGrouping: false"),
+        {"v": "held", "w": "active"}, error="invalidAction",
+        message="call 'v' was reported with supportsGrouping: false", error_rule="callkit.grouping-unsupported"),
     Row("group-beyond-max-calls-per-group", "held-and-active",
         lambda c: (c.ck("configure", None, None, 1, True, True), c.ck("group", "v", "w")), [],
-        {"v": "held", "w": "active"}, error="invalidAction", message="the group of 'w' already has maximumCallsPerCallGroup (1) calls"),
+        {"v": "held", "w": "active"}, error="invalidAction",
+        message="the group of 'w' already has maximumCallsPerCallGroup (1) calls",
+        error_rule="callkit.max-calls-per-group"),
     Row("group-with-ended-call", "held-and-active", lambda c: (c.ck("end", "v", "remote", 0.0), c.ck("group", "w", "v")),
-        [], {"w": "active"}, error="unknownCallUUID", message="call 'v' is ended"),
+        [], {"w": "active"}, error="unknownCallUUID", message="call 'v' is ended", error_rule="callkit.group-refused"),
     Row("group-ringing-call", "merged", lambda c: (c.ck("report_incoming", "x"), c.ck("group", "x", "v")), [],
-        {"x": "ringing"}, error="invalidAction", message="call 'x' is ringing; only calls in progress can be grouped"),
-    Row("ungroup-lone-call", "active", lambda c: c.ck("ungroup", "v"), [], {"v": "active"}, error="invalidAction", message="call 'v' is not in a group"),
+        {"x": "ringing"}, error="invalidAction",
+        message="call 'x' is ringing; only calls in progress can be grouped", error_rule="callkit.group-refused"),
+    Row("ungroup-lone-call", "active", lambda c: c.ck("ungroup", "v"), [], {"v": "active"}, error="invalidAction",
+        message="call 'v' is not in a group", error_rule="callkit.group-refused"),
     # [DTS forum-800247]: the call UI's speaker, and its persistence into the next call
     Row("speaker-button", "active", lambda c: c.ck("speaker", True), [(RC, "override")],
         after={"route": ((MIC,), (SPK,))}, fires=("callkit.speaker",)),
     Row("speaker-persists-into-next-call", "speaker-call-ended",
         lambda c: (c.app("override_output", "none"), c.ck("report_incoming", "w"), c.ck("answer", "w")),
         [(RC, "override"), (ACT,)], {"w": "active"}, after={"route": ((MIC,), (SPK,))}),
-    Row("speaker-without-call-ui", "idle", lambda c: c.ck("speaker", True), [], error="StepError", message="callkit.speaker: no CallKit call is up, so there is no call UI to tap"),
+    Row("speaker-without-call-ui", "idle", lambda c: c.ck("speaker", True), [], error="StepError",
+        message="callkit.speaker: no CallKit call is up, so there is no call UI to tap"),
     # [DTS forum-749202 "similar to PlayAndRecord"] + [INF]: an app that never configured playAndRecord
     Row("call-session-default-routing", "ringing", lambda c: c.ck("answer", "v"), [(RC, "categoryChange"), (ACT,)],
         {"v": "active"}, after={"category": "playback", "route": ((MIC,), (RCV,))}, setup=PLAYBACK),
@@ -361,11 +383,12 @@ ROWS = [
     # Requests and steps that cannot be done say why (the text the user reads) and change nothing
     # [DOC Doc-CXErrorCodeRequestTransactionError], [INF]
     Row("group-already-in-the-group", "merged", lambda c: c.ck("group", "v", "w"), [], {"v": "active", "w": "active"},
-        error="invalidAction", message="call 'v' is already in the group of 'w'"),
+        error="invalidAction", message="call 'v' is already in the group of 'w'", error_rule="callkit.group-refused"),
     Row("group-unknown-call", "active", lambda c: c.ck("group", "v", "zz"), [], {"v": "active"},
-        error="unknownCallUUID", message="call 'zz' is not one of the app's CallKit calls"),
+        error="unknownCallUUID",
+        message="call 'zz' is not one of the app's CallKit calls", error_rule="callkit.group-refused"),
     Row("ungroup-ended-call", "first-call-done", lambda c: c.ck("ungroup", "v"), [], {"v": "ended"},
-        error="unknownCallUUID", message="call 'v' is ended"),
+        error="unknownCallUUID", message="call 'v' is ended", error_rule="callkit.group-refused"),
     Row("end-ended-call", "first-call-done", lambda c: c.ck("end", "v", "local", 0.0), [], {"v": "ended"},
         error="StepError", message="call 'v' has already ended"),
     Row("hold-ringing-call", "ringing", lambda c: c.ck("hold", "v"), [], {"v": "ringing"},
@@ -374,6 +397,13 @@ ROWS = [
         error="StepError", message="call 'v' is active, not held"),
     Row("answer-active-call", "active", lambda c: c.ck("answer", "v"), [], {"v": "active"},
         error="StepError", message="call 'v' is active, not ringing: there is nothing to answer"),
+    Row("ungroup-without-supports-ungrouping", "merged-no-ungrouping", lambda c: c.ck("ungroup", "v"), [],
+        {"v": "active", "w": "active"}, error="invalidAction",
+        message="call 'v' was reported with supportsUngrouping: false", error_rule="callkit.grouping-unsupported"),
+    # [DOC H-CXProvider, Doc-timedOutPerforming]: a setGroupCall action that times out ends its call; the rest of
+    # the group keeps the session [INF]
+    Row("ungroup-timeout-ends-call", "merged", lambda c: (c.ck("ungroup", "v", 20.0), c.wait(20.0)),
+        [(TO, "setGroupCall")], {"v": "ended", "w": "active"}, after={"active": True}),
     # [DOC H-CXProvider]: providerDidReset ends every call; the call session goes as when the last call ends
     Row("provider-reset-ends-every-call", "held-and-active", lambda c: c.ck("reset"),
         [("providerDidReset",), (DEACT,)], {"v": "ended", "w": "ended"}, after={"active": False},
@@ -399,6 +429,7 @@ def run_row(row: Row) -> tuple[Ctx, str | None]:
         ctx.error_text = str(e)
         return ctx, "StepError"
     ctx.error_text = str(error) if error else ""
+    ctx.error_rule = getattr(error, "rule", None)
     return ctx, error.name if error else None
 
 
@@ -414,6 +445,8 @@ def test_call_transition(row: Row):
         assert READERS[name](ctx) == expected, name
     if row.message is not None:
         assert row.message in ctx.error_text
+    if row.error_rule is not None:
+        assert ctx.error_rule == row.error_rule
     assert set(row.fires) <= ctx.rig.fired, sorted(set(row.fires) - ctx.rig.fired)
 
 
