@@ -296,7 +296,8 @@ ROWS = [
     # the other's group; [INF] the held side joins the conversation and the app's one session stays up (no
     # didActivate, no didDeactivate)
     Row("group-merges-held-into-active", "held-and-active", lambda c: c.ck("group", "v", "w"), [],
-        {"v": "active", "w": "active"}, after={"active": True, "groups": {"v": ["v", "w"], "w": ["v", "w"]}}, fires=("callkit.group-merges", "callkit.group-one-session")),
+        {"v": "active", "w": "active"}, after={"active": True, "groups": {"v": ["v", "w"], "w": ["v", "w"]}},
+        fires=("callkit.group-merges", "callkit.group-one-session")),
     Row("group-delayed-fulfil-merges-later", "held-and-active", lambda c: c.ck("group", "v", "w", 1.0), [],
         {"v": "held", "w": "active"}, after={"groups": {"v": ["v"], "w": ["w"]}}),
     # [INF] a group is held and resumed as one: one didDeactivate, one didActivate
