@@ -145,6 +145,16 @@ def _merged_no_ungrouping(c: Ctx) -> None:
     c.ck("group", "v", "w")
 
 
+def _held_grouping_and_active_without(c: Ctx) -> None:
+    """v held, reported with supportsGrouping; w active, reported after a configuration without it."""
+    c.ck("configure", None, None, None, True, True)
+    _active(c)
+    c.ck("hold", "v")
+    c.ck("configure", None, None, None, False, False)
+    c.ck("report_incoming", "w")
+    c.ck("answer", "w")
+
+
 def _held_and_active_no_grouping(c: Ctx) -> None:
     _active(c)
     c.ck("hold", "v")
@@ -158,6 +168,7 @@ START: dict[str, Callable[[Ctx], None]] = {
     "merged-held": _merged_held,
     "held-and-active-no-grouping": _held_and_active_no_grouping,
     "merged-no-ungrouping": _merged_no_ungrouping,
+    "held-grouping-and-active-without": _held_grouping_and_active_without,
     "idle": lambda c: None,
     "ringing": _ringing,
     "active": _active,
@@ -404,6 +415,11 @@ ROWS = [
     # [DOC H-CXProvider, Doc-timedOutPerforming]: a setGroupCall action that times out ends its call; the rest of
     # the group keeps the session [INF]
     Row("ungroup-timeout-ends-call", "merged", lambda c: (c.ck("ungroup", "v", 20.0), c.wait(20.0)),
+        [(TO, "setGroupCall")], {"v": "ended", "w": "active"}, after={"active": True}),
+    Row("group-into-a-lone-call-without-supports-grouping", "held-grouping-and-active-without",
+        lambda c: c.ck("group", "v", "w"), [], {"v": "held", "w": "active"}, error="invalidAction",
+        message="call 'w' was reported with supportsGrouping: false", error_rule="callkit.grouping-unsupported"),
+    Row("group-timeout-ends-call", "held-and-active", lambda c: (c.ck("group", "v", "w", 20.0), c.wait(20.0)),
         [(TO, "setGroupCall")], {"v": "ended", "w": "active"}, after={"active": True}),
     # [DOC H-CXProvider]: providerDidReset ends every call; the call session goes as when the last call ends
     Row("provider-reset-ends-every-call", "held-and-active", lambda c: c.ck("reset"),
