@@ -421,6 +421,14 @@ ROWS = [
         message="call 'w' was reported with supportsGrouping: false", error_rule="callkit.grouping-unsupported"),
     Row("group-timeout-ends-call", "held-and-active", lambda c: (c.ck("group", "v", "w", 20.0), c.wait(20.0)),
         [(TO, "setGroupCall")], {"v": "ended", "w": "active"}, after={"active": True}),
+    # [DTS forum-800247] + [INF]: the call UI (and its speaker button) is up while any call rings, connects, is
+    # active or held; the override reroutes only while the call session is active
+    Row("speaker-while-ringing-no-reroute", "ringing", lambda c: c.ck("speaker", True), [], fires=("callkit.speaker",)),
+    Row("speaker-while-held-no-reroute", "active", lambda c: (c.ck("hold", "v"), notes(c), c.ck("speaker", True)), [],
+        {"v": "held"}, fires=("callkit.speaker",)),
+    Row("speaker-while-connecting", "idle",
+        lambda c: (c.ck("start_call", "v", 0.0, 2.0), notes(c), c.ck("speaker", True)),
+        [(RC, "override")], {"v": "connecting"}, after={"route": ((MIC,), (SPK,))}),
     # [DOC H-CXProvider]: providerDidReset ends every call; the call session goes as when the last call ends
     Row("provider-reset-ends-every-call", "held-and-active", lambda c: c.ck("reset"),
         [("providerDidReset",), (DEACT,)], {"v": "ended", "w": "ended"}, after={"active": False},
