@@ -26,6 +26,8 @@ class Ctx:
     rig: Rig
     center: CallCenter
     cell: Cellular
+    error_text: str = ""  # what the user reads of the step's error (StepError or the session/CallKit error)
+    error_rule: str | None = None  # the rule a refused CallKit request names (shown by `explain`)
 
     def _do(self, fn: Callable[..., Any], *args: Any) -> Any:
         try:
@@ -133,6 +135,26 @@ def _merged_held(c: Ctx) -> None:
     c.ck("hold", "w")
 
 
+def _merged_no_ungrouping(c: Ctx) -> None:
+    """v and w merged; both reported with supportsGrouping but not supportsUngrouping."""
+    c.ck("configure", None, None, None, True, False)
+    _active(c)
+    c.ck("hold", "v")
+    c.ck("report_incoming", "w")
+    c.ck("answer", "w")
+    c.ck("group", "v", "w")
+
+
+def _held_grouping_and_active_without(c: Ctx) -> None:
+    """v held, reported with supportsGrouping; w active, reported after a configuration without it."""
+    c.ck("configure", None, None, None, True, True)
+    _active(c)
+    c.ck("hold", "v")
+    c.ck("configure", None, None, None, False, False)
+    c.ck("report_incoming", "w")
+    c.ck("answer", "w")
+
+
 def _held_and_active_no_grouping(c: Ctx) -> None:
     _active(c)
     c.ck("hold", "v")
@@ -145,6 +167,8 @@ START: dict[str, Callable[[Ctx], None]] = {
     "merged": _merged,
     "merged-held": _merged_held,
     "held-and-active-no-grouping": _held_and_active_no_grouping,
+    "merged-no-ungrouping": _merged_no_ungrouping,
+    "held-grouping-and-active-without": _held_grouping_and_active_without,
     "idle": lambda c: None,
     "ringing": _ringing,
     "active": _active,
@@ -170,6 +194,9 @@ class Row:
     error: str | None = None  # an AVAudioSession error name, or "StepError" (a scenario error)
     after: dict[str, Any] = field(default_factory=dict)
     setup: dict = field(default_factory=lambda: dict(VOICE))
+    message: str | None = None  # text the error's message must contain (what the user reads)
+    fires: tuple[str, ...] = ()  # rule ids the step must fire (as `explain` names them)
+    error_rule: str | None = None  # the rule a refused CallKit request names
 
 
 READERS: dict[str, Callable[[Ctx], Any]] = {
@@ -202,15 +229,15 @@ ROWS = [
     Row("answer-failed-ends", "ringing", lambda c: c.ck("answer", "v", 0.0, "fail"), [], {"v": "ended"}),
     # [DEV forum-715488, gh:opentok/CallKit#20]
     Row("hold-deactivates", "active", lambda c: c.ck("hold", "v"), [(DEACT,)], {"v": "held"},
-        after={"active": False}),
+        after={"active": False}, fires=("callkit.hold-deactivates",)),
     # [DEV forum-715488 (scenarios 2-3)]
     Row("unhold-activates", "active", lambda c: (c.ck("hold", "v"), notes(c), c.ck("unhold", "v")), [(ACT,)],
-        {"v": "active"}, after={"active": True}),
+        {"v": "active"}, after={"active": True}, fires=("callkit.unhold-activates",)),
     # [DOC Doc-didActivate, Doc-didDeactivate]
     Row("local-end-deactivates", "active", lambda c: c.ck("end", "v", "local", 0.0), [(DEACT,)], {"v": "ended"},
-        after={"active": False}),
+        after={"active": False}, fires=("callkit.end-deactivates",)),
     Row("remote-end-deactivates", "active", lambda c: c.ck("end", "v", "remote", 0.0), [(DEACT,)],
-        {"v": "ended"}),
+        {"v": "ended"}, fires=("callkit.end-deactivates",)),
     Row("decline-voip-nothing", "ringing", lambda c: c.ck("end", "v", "local", 0.0), [], {"v": "ended"}),
     # [INF] / [DTS forum-749202]: refuse (default): the app's own setActive during the call fails
     Row("manual-activation-refused-while-ringing", "ringing", lambda c: c.app("set_active", True), [],
@@ -221,6 +248,12 @@ ROWS = [
         after={"active": True, "inputChannels": 0}, setup=dict(VOICE, behavior=LENIENT)),
     Row("lenient-app-active-before-call-skips", "app-active", lambda c: (_ringing(c), c.ck("answer", "v")), [],
         {"v": "active"}, after={"inputChannels": 0}, setup=dict(VOICE, behavior=LENIENT)),
+    # [DTS forum-783870] + [INF]: the one-way input lasts for the call: after it ends, the app's own activation
+    # records again; the system never activated the app's session, so there is no didDeactivate either
+    Row("lenient-one-way-ends-with-the-call", "ringing",
+        lambda c: (c.app("set_active", True), c.ck("answer", "v"), c.ck("end", "v", "local", 0.0),
+                   c.app("set_active", True)), [], {"v": "ended"},
+        after={"active": True, "inputChannels": 1}, setup=dict(VOICE, behavior=LENIENT)),
     # [INF] refuse: a session active before the call is taken over: didActivate
     Row("refuse-app-active-before-call-promoted", "app-active", lambda c: (_ringing(c), c.ck("answer", "v")),
         [(ACT,)], {"v": "active"}, after={"inputChannels": 1}),
@@ -231,7 +264,7 @@ ROWS = [
     Row("gsm-remote-end-stays-held", "held-for-gsm", lambda c: c.gsm("end", "g", "remote"), [],
         {"v": "held", "g": "ended"}),
     Row("unhold-after-remote-end-no-did-activate", "held-after-remote-end", lambda c: c.ck("unhold", "v"), [],
-        {"v": "active"}, after={"active": False}),
+        {"v": "active"}, after={"active": False}, fires=("callkit.remote-end-no-activation",)),
     Row("setactive-after-remote-end-unhold-refused", "unheld-without-activation",
         lambda c: c.app("set_active", True), [], error="insufficientPriority", after={"active": False}),
     Row("setactive-after-remote-end-unhold-lenient-one-way", "unheld-without-activation",
@@ -242,7 +275,7 @@ ROWS = [
         [(DEACT,)], {"v": "held", "g": "active"}),
     # [DEV forum-715488 (scenarios 2-3)]: resuming ours activates; the Phone app's call is held [INF]
     Row("swap-to-voip-holds-gsm", "held-for-gsm", lambda c: c.ck("unhold", "v"), [(ACT,)],
-        {"v": "active", "g": "held"}, after={"active": True}),
+        {"v": "active", "g": "held"}, after={"active": True}, fires=("callkit.swap-holds-cellular",)),
     Row("swap-back-to-gsm", "held-for-gsm", lambda c: (c.ck("unhold", "v"), notes(c), c.ck("hold", "v")),
         [(DEACT,)], {"v": "held", "g": "active"}, after={"active": False}),
     # [INF] call waiting: a ringing cellular call does not interrupt the CallKit session
@@ -254,7 +287,9 @@ ROWS = [
     # [INF]: supportsHolding false: no hold, no Hold & Accept (scenario errors)
     Row("no-holding-hold-and-accept-not-offered", "no-holding-active",
         lambda c: (c.gsm("incoming", "g"), c.gsm("answer", "g", True)), [], error="StepError"),
-    Row("no-holding-hold-not-offered", "no-holding-active", lambda c: c.ck("hold", "v"), [], error="StepError"),
+    Row("no-holding-hold-not-offered", "no-holding-active", lambda c: c.ck("hold", "v"), [], error="StepError",
+        message="call 'v' was reported with supportsHolding: false; the system offers no hold",
+        fires=("callkit.holding-unsupported",)),
     # [DOC H-CXProvider, Doc-CXProviderConfiguration]: timeouts end the call; a late fulfil is ignored
     Row("answer-timeout", "ringing", lambda c: (c.ck("answer", "v", 12.0), c.wait(12.0)), [(TO, "answerCall")],
         {"v": "ended"}, after={"active": False}),
@@ -278,20 +313,21 @@ ROWS = [
     # the other's group; [INF] the held side joins the conversation and the app's one session stays up (no
     # didActivate, no didDeactivate)
     Row("group-merges-held-into-active", "held-and-active", lambda c: c.ck("group", "v", "w"), [],
-        {"v": "active", "w": "active"}, after={"active": True, "groups": {"v": ["v", "w"], "w": ["v", "w"]}}),
+        {"v": "active", "w": "active"}, after={"active": True, "groups": {"v": ["v", "w"], "w": ["v", "w"]}},
+        fires=("callkit.group-merges", "callkit.group-one-session")),
     Row("group-delayed-fulfil-merges-later", "held-and-active", lambda c: c.ck("group", "v", "w", 1.0), [],
         {"v": "held", "w": "active"}, after={"groups": {"v": ["v"], "w": ["w"]}}),
     # [INF] a group is held and resumed as one: one didDeactivate, one didActivate
     Row("hold-merged-call-holds-group", "merged", lambda c: c.ck("hold", "w"), [(DEACT,)],
-        {"v": "held", "w": "held"}, after={"active": False}),
+        {"v": "held", "w": "held"}, after={"active": False}, fires=("callkit.group-holds-together",)),
     Row("unhold-merged-call-resumes-group", "merged-held", lambda c: c.ck("unhold", "v"), [(ACT,)],
-        {"v": "active", "w": "active"}, after={"active": True}),
+        {"v": "active", "w": "active"}, after={"active": True}, fires=("callkit.group-holds-together",)),
     # [INF] two held calls merged stay held: nothing activates
     Row("group-two-held-stays-held", "merged-held", lambda c: (c.ck("ungroup", "v"), c.ck("group", "v", "w")), [],
         {"v": "held", "w": "held"}, after={"active": False}),
     # [DOC Doc-callUUIDToGroupWith (nil)] + [INF] taken private: v stays active, w waits on hold, no session change
     Row("ungroup-takes-call-private", "merged", lambda c: c.ck("ungroup", "v"), [], {"v": "active", "w": "held"},
-        after={"active": True, "groups": {"v": ["v"], "w": ["w"]}}),
+        after={"active": True, "groups": {"v": ["v"], "w": ["w"]}}, fires=("callkit.ungroup-private",)),
     # [INF] a member's end leaves the rest of the group as it was
     Row("end-one-of-group-keeps-session", "merged", lambda c: c.ck("end", "w", "remote", 0.0), [],
         {"v": "active", "w": "ended"}, after={"active": True, "groups": {"v": ["v"], "w": []}}),
@@ -301,24 +337,32 @@ ROWS = [
     # [DOC Doc-CXErrorCodeRequestTransactionError]: refused requests fail at once, nothing changes
     Row("ungroup-beyond-max-call-groups", "merged",
         lambda c: (c.ck("configure", None, 1, None, True, True), c.ck("ungroup", "v")), [],
-        {"v": "active", "w": "active"}, error="maximumCallGroupsReached"),
+        {"v": "active", "w": "active"}, error="maximumCallGroupsReached",
+        message="ungrouping 'v' would make 2 call groups (maximumCallGroups 1)",
+        error_rule="callkit.ungroup-max-groups"),
     Row("group-without-supports-grouping", "held-and-active-no-grouping", lambda c: c.ck("group", "v", "w"), [],
-        {"v": "held", "w": "active"}, error="invalidAction"),
+        {"v": "held", "w": "active"}, error="invalidAction",
+        message="call 'v' was reported with supportsGrouping: false", error_rule="callkit.grouping-unsupported"),
     Row("group-beyond-max-calls-per-group", "held-and-active",
         lambda c: (c.ck("configure", None, None, 1, True, True), c.ck("group", "v", "w")), [],
-        {"v": "held", "w": "active"}, error="invalidAction"),
+        {"v": "held", "w": "active"}, error="invalidAction",
+        message="the group of 'w' already has maximumCallsPerCallGroup (1) calls",
+        error_rule="callkit.max-calls-per-group"),
     Row("group-with-ended-call", "held-and-active", lambda c: (c.ck("end", "v", "remote", 0.0), c.ck("group", "w", "v")),
-        [], {"w": "active"}, error="unknownCallUUID"),
+        [], {"w": "active"}, error="unknownCallUUID", message="call 'v' is ended", error_rule="callkit.group-refused"),
     Row("group-ringing-call", "merged", lambda c: (c.ck("report_incoming", "x"), c.ck("group", "x", "v")), [],
-        {"x": "ringing"}, error="invalidAction"),
-    Row("ungroup-lone-call", "active", lambda c: c.ck("ungroup", "v"), [], {"v": "active"}, error="invalidAction"),
+        {"x": "ringing"}, error="invalidAction",
+        message="call 'x' is ringing; only calls in progress can be grouped", error_rule="callkit.group-refused"),
+    Row("ungroup-lone-call", "active", lambda c: c.ck("ungroup", "v"), [], {"v": "active"}, error="invalidAction",
+        message="call 'v' is not in a group", error_rule="callkit.group-refused"),
     # [DTS forum-800247]: the call UI's speaker, and its persistence into the next call
     Row("speaker-button", "active", lambda c: c.ck("speaker", True), [(RC, "override")],
-        after={"route": ((MIC,), (SPK,))}),
+        after={"route": ((MIC,), (SPK,))}, fires=("callkit.speaker",)),
     Row("speaker-persists-into-next-call", "speaker-call-ended",
         lambda c: (c.app("override_output", "none"), c.ck("report_incoming", "w"), c.ck("answer", "w")),
         [(RC, "override"), (ACT,)], {"w": "active"}, after={"route": ((MIC,), (SPK,))}),
-    Row("speaker-without-call-ui", "idle", lambda c: c.ck("speaker", True), [], error="StepError"),
+    Row("speaker-without-call-ui", "idle", lambda c: c.ck("speaker", True), [], error="StepError",
+        message="callkit.speaker: no CallKit call is up, so there is no call UI to tap"),
     # [DTS forum-749202 "similar to PlayAndRecord"] + [INF]: an app that never configured playAndRecord
     Row("call-session-default-routing", "ringing", lambda c: c.ck("answer", "v"), [(RC, "categoryChange"), (ACT,)],
         {"v": "active"}, after={"category": "playback", "route": ((MIC,), (RCV,))}, setup=PLAYBACK),
@@ -354,6 +398,47 @@ ROWS = [
     Row("gsm-others-resume", "idle", lambda c: (c.gsm("incoming", "g"), c.gsm("decline", "g")), [],
         after={"others": {"music": "playing"}},
         setup=dict(PLAYBACK, others={"music": ("playback", "default", (), True)})),
+    # Requests and steps that cannot be done say why (the text the user reads) and change nothing
+    # [DOC Doc-CXErrorCodeRequestTransactionError], [INF]
+    Row("group-already-in-the-group", "merged", lambda c: c.ck("group", "v", "w"), [], {"v": "active", "w": "active"},
+        error="invalidAction", message="call 'v' is already in the group of 'w'", error_rule="callkit.group-refused"),
+    Row("group-unknown-call", "active", lambda c: c.ck("group", "v", "zz"), [], {"v": "active"},
+        error="unknownCallUUID",
+        message="call 'zz' is not one of the app's CallKit calls", error_rule="callkit.group-refused"),
+    Row("ungroup-ended-call", "first-call-done", lambda c: c.ck("ungroup", "v"), [], {"v": "ended"},
+        error="unknownCallUUID", message="call 'v' is ended", error_rule="callkit.group-refused"),
+    Row("end-ended-call", "first-call-done", lambda c: c.ck("end", "v", "local", 0.0), [], {"v": "ended"},
+        error="StepError", message="call 'v' has already ended"),
+    Row("hold-ringing-call", "ringing", lambda c: c.ck("hold", "v"), [], {"v": "ringing"},
+        error="StepError", message="call 'v' is ringing; only a call in progress can be held"),
+    Row("unhold-active-call", "active", lambda c: c.ck("unhold", "v"), [], {"v": "active"},
+        error="StepError", message="call 'v' is active, not held"),
+    Row("answer-active-call", "active", lambda c: c.ck("answer", "v"), [], {"v": "active"},
+        error="StepError", message="call 'v' is active, not ringing: there is nothing to answer"),
+    Row("ungroup-without-supports-ungrouping", "merged-no-ungrouping", lambda c: c.ck("ungroup", "v"), [],
+        {"v": "active", "w": "active"}, error="invalidAction",
+        message="call 'v' was reported with supportsUngrouping: false", error_rule="callkit.grouping-unsupported"),
+    # [DOC H-CXProvider, Doc-timedOutPerforming]: a setGroupCall action that times out ends its call; the rest of
+    # the group keeps the session [INF]
+    Row("ungroup-timeout-ends-call", "merged", lambda c: (c.ck("ungroup", "v", 20.0), c.wait(20.0)),
+        [(TO, "setGroupCall")], {"v": "ended", "w": "active"}, after={"active": True}),
+    Row("group-into-a-lone-call-without-supports-grouping", "held-grouping-and-active-without",
+        lambda c: c.ck("group", "v", "w"), [], {"v": "held", "w": "active"}, error="invalidAction",
+        message="call 'w' was reported with supportsGrouping: false", error_rule="callkit.grouping-unsupported"),
+    Row("group-timeout-ends-call", "held-and-active", lambda c: (c.ck("group", "v", "w", 20.0), c.wait(20.0)),
+        [(TO, "setGroupCall")], {"v": "ended", "w": "active"}, after={"active": True}),
+    # [DTS forum-800247] + [INF]: the call UI (and its speaker button) is up while any call rings, connects, is
+    # active or held; the override reroutes only while the call session is active
+    Row("speaker-while-ringing-no-reroute", "ringing", lambda c: c.ck("speaker", True), [], fires=("callkit.speaker",)),
+    Row("speaker-while-held-no-reroute", "active", lambda c: (c.ck("hold", "v"), notes(c), c.ck("speaker", True)), [],
+        {"v": "held"}, fires=("callkit.speaker",)),
+    Row("speaker-while-connecting", "idle",
+        lambda c: (c.ck("start_call", "v", 0.0, 2.0), notes(c), c.ck("speaker", True)),
+        [(RC, "override")], {"v": "connecting"}, after={"route": ((MIC,), (SPK,))}),
+    # [DOC H-CXProvider]: providerDidReset ends every call; the call session goes as when the last call ends
+    Row("provider-reset-ends-every-call", "held-and-active", lambda c: c.ck("reset"),
+        [("providerDidReset",), (DEACT,)], {"v": "ended", "w": "ended"}, after={"active": False},
+        fires=("callkit.provider-reset",)),
 ]
 
 
@@ -370,9 +455,12 @@ def run_row(row: Row) -> tuple[Ctx, str | None]:
     ctx = build(row)
     try:
         error = ctx.rig.do(lambda r: row.event(ctx))
-    except StepError:
+    except StepError as e:
         ctx.rig.fired.update(ctx.rig.phone.fired)
+        ctx.error_text = str(e)
         return ctx, "StepError"
+    ctx.error_text = str(error) if error else ""
+    ctx.error_rule = getattr(error, "rule", None)
     return ctx, error.name if error else None
 
 
@@ -386,6 +474,12 @@ def test_call_transition(row: Row):
         assert {k: states.get(k) for k in row.calls} == row.calls
     for name, expected in row.after.items():
         assert READERS[name](ctx) == expected, name
+    if row.message is not None:
+        # the whole message: a StepError's text, or a CallKit/session error's text after its "domain.name (code): "
+        assert ctx.error_text == row.message or ctx.error_text.endswith(": " + row.message), ctx.error_text
+    if row.error_rule is not None:
+        assert ctx.error_rule == row.error_rule
+    assert set(row.fires) <= ctx.rig.fired, sorted(set(row.fires) - ctx.rig.fired)
 
 
 def fired_by_rows() -> set[str]:
