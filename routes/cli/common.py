@@ -1,6 +1,7 @@
 """What several commands share: where the bundled scenarios are, and the catalog with the user's quirks."""
 from __future__ import annotations
 
+import os
 from importlib import resources
 from pathlib import Path
 
@@ -15,3 +16,14 @@ def catalog_for(args):
 
     dirs = [Path(d) for d in getattr(args, "quirks", None) or []]
     return load_catalog(dirs) if dirs else default_catalog()
+
+
+def point_at_devnull(stream) -> None:
+    """After the reader of a pipe went away (``routesim run | head -1``): send the stream's descriptor to
+    /dev/null, so nothing more (not even the interpreter's final flush) raises BrokenPipeError."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from routesim.routes.cli.common import bundled_scenarios, catalog_for as _catalog
+from routesim.routes.cli.common import bundled_scenarios, catalog_for as _catalog, point_at_devnull
 
 EPILOG = """\
 examples:
@@ -203,17 +203,6 @@ def _report_input_error(exc: BaseException, err) -> None:
         err.write(f"routesim: ... and {len(lines) - MAX_PROBLEM_LINES} more problems\n")
 
 
-def _quiet_stdout() -> None:
-    """After a closed pipe (``routesim run | head -1``): point stdout at /dev/null so the interpreter's final
-    flush does not print 'Exception ignored ... BrokenPipeError'."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError):
-        pass
-
-
 def _tolerant_streams() -> None:
     """Text that cannot be encoded (a lone surrogate from a YAML escape, or any non-ASCII under an ASCII
     locale) is printed escaped (\\ud800) instead of stopping the output half-way."""
@@ -240,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
-        _quiet_stdout()
+        point_at_devnull(sys.stdout)
         return 0
     except _input_errors() as exc:
         _report_input_error(exc, sys.stderr)

@@ -14,13 +14,13 @@ import dataclasses
 import errno
 import json
 import logging
-import os
 import signal
 import sys
 from datetime import datetime, timezone
 from typing import Any, Callable, Coroutine, TextIO
 
 from routesim.clock import WallClock
+from routesim.routes.cli.common import point_at_devnull
 from routesim.routes.live.lifecycle import RUN, RunState, cleaning_up, stop_run  # noqa: F401 (re-exported)
 
 # How long clean-up may take after SIGINT/SIGTERM before the run gives up waiting for it.
@@ -76,12 +76,7 @@ class LinePrinter:
     def _reader_gone(self) -> None:
         """The reading end of the pipe closed: stop printing, and let nothing flush into it at exit."""
         self.closed = True
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, self.stream.fileno())
-            os.close(devnull)
-        except (OSError, ValueError, AttributeError):
-            pass
+        point_at_devnull(self.stream)
         if self.on_closed is not None:
             self.on_closed()
 
