@@ -32,3 +32,46 @@ def test_a_path_outside_the_package_is_refused():
 
 def test_the_tests_left_out_of_mutation_runs_exist():
     assert all((ROOT / p.partition("::")[0]).exists() for p in mutation.NOT_FOR_MUTANTS)
+
+
+SELECT = ROOT / "scripts" / "mutation_select.py"
+TOY_TESTS = '''
+import time
+def test_slow(): time.sleep(0.2)
+def test_fast(): pass
+def test_not_wanted(): raise AssertionError("deselected tests must not run")
+def test_middle(): pass
+'''
+
+
+def _run_selected(tmp_path, *ids, durations):
+    """pytest in a toy tree, as a mutmut worker runs it: node ids as arguments, the plugin loaded."""
+    import json
+    import subprocess
+    import sys
+
+    (tmp_path / "test_toy.py").write_text(TOY_TESTS)
+    (tmp_path / "mutmut-stats.json").write_text(json.dumps({"duration_by_test": durations}))
+    env = {"PYTHONPATH": str(SELECT.parent), "PATH": "/usr/bin:/bin"}
+    return subprocess.run([sys.executable, "-m", "pytest", "-v", "-p", "mutation_select", "-p", "no:cacheprovider",
+                           "--rootdir", str(tmp_path), *ids], cwd=tmp_path, env=env, capture_output=True, text=True)
+
+
+def test_a_mutants_tests_run_by_file_and_fastest_first(tmp_path):
+    ids = ["test_toy.py::test_slow", "test_toy.py::test_middle", "test_toy.py::test_fast"]
+    run = _run_selected(tmp_path, *ids, durations={ids[0]: 0.2, ids[1]: 0.01, ids[2]: 0.001})
+    assert run.returncode == 0, run.stdout + run.stderr
+    ran = [line.split()[0] for line in run.stdout.splitlines() if line.endswith("PASSED") or " PASSED " in line]
+    assert ran == ["test_toy.py::test_fast", "test_toy.py::test_middle", "test_toy.py::test_slow"]
+    assert "1 deselected" in run.stdout
+
+
+def test_an_id_that_names_no_test_stops_the_run(tmp_path):
+    run = _run_selected(tmp_path, "test_toy.py::test_fast", "test_toy.py::test_gone", durations={})
+    assert run.returncode == 4  # a usage error, so mutmut cannot count the mutant as killed or surviving
+    assert "1 of 2 test ids matched no collected test" in run.stdout + run.stderr
+
+
+def test_a_plain_run_is_left_alone(tmp_path):
+    run = _run_selected(tmp_path, "test_toy.py", durations={})
+    assert run.returncode == 1 and "deselected tests must not run" in run.stdout
