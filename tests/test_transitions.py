@@ -575,3 +575,22 @@ def test_multiroute_outputs(port: str, expected: str):
     adapter = replace(default_catalog().get("wired-headphones"), output_port=port)
     state = PolicyState(Configuration("multiRoute"), (Device("a", adapter, "Adapter", "00:00:00:00:00:0A", 1),))
     assert [p.type for p in decide(state).route.outputs] == [expected]
+
+
+# [DOC H-Types26] bluetoothHighQualityRecording records from the Bluetooth headset in high quality; [INF] one
+# microphone is enough for it, and a model the catalog marks as supporting it but which has no microphone
+# has nothing to record from (the policy leaves it out, and without allowBluetoothHFP the call goes to the
+# receiver). The bundled supporting models have several microphones, so these rows vary the count.
+HQ_MICROPHONES = [(0, False), (1, True), (2, True)]
+
+
+@pytest.mark.parametrize("microphones, high_quality", HQ_MICROPHONES, ids=[f"{m}-mics" for m, _ in HQ_MICROPHONES])
+def test_high_quality_recording_needs_a_microphone(microphones: int, high_quality: bool):
+    model = next(m for m in default_catalog().models() if m.high_quality_recording)
+    headset = Device("a", replace(model, microphones=microphones), "Headset", "00:00:00:00:00:0A", 1)
+    state = PolicyState(Configuration("playAndRecord", explicit=frozenset({"bluetoothHighQualityRecording"})),
+                        (headset,))
+    decision = decide(state)
+    assert ("a" in decision.links and decision.links["a"].high_quality) is high_quality
+    assert [p.type for p in decision.route.inputs] == (["bluetoothHFP"] if high_quality else ["builtInMic"])
+    assert ("route.bt-high-quality" in decision.rules) is high_quality
