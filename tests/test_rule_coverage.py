@@ -37,3 +37,26 @@ def test_every_fired_rule_is_a_listed_rule():
     table does not list (a typo, a renamed rule) would be a step explained by nothing."""
     unknown = (fired_by_scenarios() | fired_by_rows() | fired_by_call_rows()) - set(RULES)
     assert not unknown, f"rule ids fired but not in the rule table: {sorted(map(str, unknown))}"
+
+
+def test_the_table_as_its_source_builds_it():
+    """The table is built once, at import. Build it again from the module's file: every entry carries its
+    own id, a summary and a tagged source, and the fresh table is the one in use (under mutation testing
+    the import happened before the mutant was switched on; this build happens after)."""
+    import importlib.util
+    import sys
+
+    from routesim.routes.phone import rules
+
+    spec = importlib.util.spec_from_file_location("rules_rebuilt", rules.__file__)
+    fresh = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = fresh  # dataclasses look their module up while the class is built
+    try:
+        spec.loader.exec_module(fresh)
+    finally:
+        del sys.modules[spec.name]
+    for rule_id, rule in fresh.RULES.items():
+        assert rule.id == rule_id and isinstance(rule.summary, str) and rule.summary.strip(), rule_id
+        assert isinstance(rule.source.tag, Tag) and rule.source.ref.strip(), rule_id
+    assert {k: (r.id, r.summary, r.source.tag, r.source.ref) for k, r in fresh.RULES.items()} == \
+        {k: (r.id, r.summary, r.source.tag, r.source.ref) for k, r in RULES.items()}
