@@ -98,6 +98,24 @@ OTHERS_ROWS = {
           - expect:
               notificationsExclude: [silenceSecondaryAudioHint]
         """,
+    # an interruption stops the app's own player [DOC ASPG-Int: the system pauses the interrupted app's
+    # playback]; reactivated after it ends, the app plays nothing until it starts the player again, so its
+    # deactivation finds no running I/O and succeeds (no isBusy, [DOC H-Session17, H-Errors])
+    "interruption-stops-the-apps-player": """
+        name: t
+        others:
+          music: {category: playback}
+        steps:
+          - session.setCategory: {category: playback}
+          - session.setActive: true
+          - player.play
+          - others.play: music
+          - expect: {session: {isActive: false}}
+          - others.stop: music
+          - session.setActive: true
+          - session.setActive: false
+          - expect: {session: {isActive: false}}
+        """,
 }
 
 
