@@ -75,3 +75,19 @@ def test_an_id_that_names_no_test_stops_the_run(tmp_path):
 def test_a_plain_run_is_left_alone(tmp_path):
     run = _run_selected(tmp_path, "test_toy.py", durations={})
     assert run.returncode == 1 and "deselected tests must not run" in run.stdout
+
+
+def test_a_test_that_killed_a_mutant_runs_first_next_time(tmp_path):
+    ids = ["test_toy.py::test_slow", "test_toy.py::test_middle", "test_toy.py::test_fast"]
+    (tmp_path / "mutation-killers.txt").write_text("test_toy.py::test_middle\n")
+    run = _run_selected(tmp_path, *ids, durations={ids[0]: 0.2, ids[1]: 0.01, ids[2]: 0.001})
+    ran = [line.split()[0] for line in run.stdout.splitlines() if " PASSED" in line]
+    assert ran == ["test_toy.py::test_middle", "test_toy.py::test_fast", "test_toy.py::test_slow"]
+
+
+def test_the_failing_test_of_a_mutants_run_is_recorded_as_its_killer(tmp_path):
+    _run_selected(tmp_path, "test_toy.py::test_fast", "test_toy.py::test_not_wanted", durations={})
+    assert (tmp_path / "mutation-killers.txt").read_text() == "test_toy.py::test_not_wanted\n"
+    (tmp_path / "mutation-killers.txt").unlink()
+    _run_selected(tmp_path, "test_toy.py", durations={})  # a plain run records nothing
+    assert not (tmp_path / "mutation-killers.txt").exists()
