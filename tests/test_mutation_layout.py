@@ -44,7 +44,7 @@ def test_middle(): pass
 '''
 
 
-def _run_selected(tmp_path, *ids, durations):
+def _run_selected(tmp_path, *ids, durations, mutant="some.mutant_1"):
     """pytest in a toy tree, as a mutmut worker runs it: node ids as arguments, the plugin loaded."""
     import json
     import subprocess
@@ -52,7 +52,7 @@ def _run_selected(tmp_path, *ids, durations):
 
     (tmp_path / "test_toy.py").write_text(TOY_TESTS)
     (tmp_path / "mutmut-stats.json").write_text(json.dumps({"duration_by_test": durations}))
-    env = {"PYTHONPATH": str(SELECT.parent), "PATH": "/usr/bin:/bin"}
+    env = {"PYTHONPATH": str(SELECT.parent), "PATH": "/usr/bin:/bin", "MUTANT_UNDER_TEST": mutant}
     return subprocess.run([sys.executable, "-m", "pytest", "-v", "-p", "mutation_select", "-p", "no:cacheprovider",
                            "--rootdir", str(tmp_path), *ids], cwd=tmp_path, env=env, capture_output=True, text=True)
 
@@ -79,7 +79,7 @@ def test_a_plain_run_is_left_alone(tmp_path):
 
 def test_a_test_that_killed_a_mutant_runs_first_next_time(tmp_path):
     ids = ["test_toy.py::test_slow", "test_toy.py::test_middle", "test_toy.py::test_fast"]
-    (tmp_path / "mutation-killers.txt").write_text("test_toy.py::test_middle\n")
+    (tmp_path / "mutation-killers.txt").write_text("test_toy.py::test_middle\tother.mutant_3\n")
     run = _run_selected(tmp_path, *ids, durations={ids[0]: 0.2, ids[1]: 0.01, ids[2]: 0.001})
     ran = [line.split()[0] for line in run.stdout.splitlines() if " PASSED" in line]
     assert ran == ["test_toy.py::test_middle", "test_toy.py::test_fast", "test_toy.py::test_slow"]
@@ -87,7 +87,7 @@ def test_a_test_that_killed_a_mutant_runs_first_next_time(tmp_path):
 
 def test_the_failing_test_of_a_mutants_run_is_recorded_as_its_killer(tmp_path):
     _run_selected(tmp_path, "test_toy.py::test_fast", "test_toy.py::test_not_wanted", durations={})
-    assert (tmp_path / "mutation-killers.txt").read_text() == "test_toy.py::test_not_wanted\n"
+    assert (tmp_path / "mutation-killers.txt").read_text() == "test_toy.py::test_not_wanted\tsome.mutant_1\n"
     (tmp_path / "mutation-killers.txt").unlink()
     _run_selected(tmp_path, "test_toy.py", durations={})  # a plain run records nothing
     assert not (tmp_path / "mutation-killers.txt").exists()
