@@ -116,6 +116,18 @@ OTHERS_ROWS = {
           - session.setActive: false
           - expect: {session: {isActive: false}}
         """,
+    # the app's activation reaches every sounding app, whichever comes first in the list: an idle app
+    # declared before the music changes nothing [DOC ASPG-B: non-mixable interrupts non-mixable]
+    "activation-passes-over-an-idle-app": """
+        name: t
+        others:
+          idle: {category: playback}
+          music: {category: playback, playing: true}
+        steps:
+          - session.setCategory: {category: playback}
+          - session.setActive: true
+          - expect: {others: {idle: stopped, music: interrupted}}
+        """,
 }
 
 
@@ -253,6 +265,15 @@ RULE_ROWS = {
           - session.setActive: true
           - others.play: music
         """, "others.play", ["interrupt.mixable-not-interrupted", "interrupt.secondary-hint"], ["interrupt.began"]),
+    # a non-mixable activation interrupts a spoken-audio app like any other non-mixable one; the
+    # spoken-audio rule is for a mixable session with interruptSpokenAudioAndMixWithOthers [DOC H-Types]
+    "non-mixable-activation-over-spoken-audio": ("""
+        others:
+          podcast: {category: playback, mode: spokenAudio, playing: true}
+        steps:
+          - session.setCategory: {category: playback}
+          - session.setActive: true
+        """, "session.setActive", ["activate.interrupts-non-mixable"], ["activate.interrupt-spoken"]),
 }
 
 
@@ -264,20 +285,44 @@ def test_the_rules_a_step_fires(body, op, fired, not_fired):
     assert set(fired) <= set(rules) and not set(not_fired) & set(rules), rules
 
 
-def test_the_insufficient_priority_error_names_the_call_holder():
-    # while a phone call is up the Phone app holds call priority: playAndRecord activation fails with
-    # insufficientPriority [DOC H-Errors; DEV twilio-interruptions], and the message says who holds it
-    res = _passes("""
-        name: t
+# activation refused -> (the step's error name, the whole message). [DOC H-Session17, H-Errors; DEV
+# twilio-interruptions]: while a phone call is up the Phone app holds call priority, and activating a
+# category that records (record, playAndRecord) fails with insufficientPriority; the message says who
+# holds it. [DOC H-Errors, ASPG-B]: a non-mixable session cannot start from the background
+# (cannotInterruptOthers) unless the app is the Now Playing app.
+REFUSED_ACTIVATIONS = {
+    "record-during-a-phone-call": ("""
+        steps:
+          - session.setCategory: {category: record}
+          - cellular.incoming: gsm
+          - cellular.answer: gsm
+          - session.setActive: true
+          - expect: {error: insufficientPriority}
+        """, "insufficientPriority", "Phone hosts a call"),
+    "playandrecord-during-a-phone-call": ("""
         steps:
           - session.setCategory: {category: playAndRecord}
           - cellular.incoming: gsm
           - cellular.answer: gsm
           - session.setActive: true
           - expect: {error: insufficientPriority}
-        """)
+        """, "insufficientPriority", "Phone hosts a call"),
+    "non-mixable-from-the-background": ("""
+        app: {backgroundAudio: true}
+        steps:
+          - session.setCategory: {category: playback}
+          - app: background
+          - session.setActive: true
+          - expect: {error: cannotInterruptOthers}
+        """, "cannotInterruptOthers", "non-mixable activation from the background"),
+}
+
+
+@pytest.mark.parametrize("body, name, message", REFUSED_ACTIVATIONS.values(), ids=REFUSED_ACTIVATIONS.keys())
+def test_a_refused_activation_says_why(body, name, message):
+    res = _passes("name: t\n" + textwrap.dedent(body))
     (err,) = [s.error for s in res.steps if s.step.op == "session.setActive"]
-    assert "Phone hosts a call" in str(err)
+    assert (err.name, err.detail) == (name, message)
 
 
 REASON = """
