@@ -138,10 +138,11 @@ def stage(pyproject: dict, modules: list[str]) -> list[Path]:
               f"pytest_add_cli_args = {json.dumps(['-q', '-p', 'no:cacheprovider', *ignores])}",
               "use_git_change_detection = false",
               # mutmut stops a mutant after (estimate + constant) x multiplier x 2 CPU seconds, the estimate
-              # being its tests' run time without collection. Its default multiplier (15) let a looping
-              # mutant of a function every scenario reaches hold a worker for over four minutes.
-              "timeout_multiplier = 3.0",
-              "timeout_constant = 5.0",
+              # being its tests' run time without collection or set-up, so it runs low. Its default
+              # multiplier (15) let a looping mutant hold a worker for over four minutes; 3 (with 5 s)
+              # stopped mutants that were only slow, and a timeout counts as caught, so it must be a loop.
+              "timeout_multiplier = 8.0",
+              "timeout_constant = 10.0",
               ""]
     (WORK / "pyproject.toml").write_text("\n".join(lines))
     return targets
