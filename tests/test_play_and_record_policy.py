@@ -17,6 +17,7 @@ from __future__ import annotations
 import pytest
 
 from routesim.profiles.catalog import default_catalog
+from routesim.profiles.platform import Platform
 from routesim.routes.phone.config import Configuration
 from routesim.routes.phone.policy import Device, PolicyState, decide
 
@@ -83,6 +84,13 @@ ROWS = {
     "a-device-without-default-to-speaker": (
         HFP, [("pods", "airpods-pro", 1)], {},
         ["bluetoothHFP"], [("bluetoothHFP", "pods")], [], ["route.headset-over-default-to-speaker"]),
+    # [DOC H-Types; QA1754] a wired headset plays and records through its own microphone
+    "wired-headset-records-through-its-mic": (
+        frozenset(), [("hs", "wired-headset", 1)], {},
+        ["headsetMic"], [("headphones", "hs")], ["route.wired-headset"], []),
+    "usb-interface-is-no-wired-headset": (
+        frozenset(), [("usb", "usb-audio", 1)], {},
+        ["usbAudio"], [("usbAudio", "usb")], [], ["route.wired-headset"]),
     "picked-older-device-holds-over-last-in": (
         HFP, [("pods", "airpods-pro", 1), ("hs", "generic-headset", 2)], {"picked": "pods"},
         ["bluetoothHFP"], [("bluetoothHFP", "pods")], ["route.picker"], []),
@@ -97,6 +105,20 @@ def test_play_and_record_chooses(options, devices, fields, inputs, outputs, fire
     assert [(p.type, p.owner) for p in decision.route.outputs] == outputs
     assert set(fired) <= set(decision.rules), decision.rules
     assert not set(not_fired) & set(decision.rules), decision.rules
+
+
+def test_a_quirk_that_moves_a2dp_output_to_the_speaker_keeps_the_preferred_input():
+    # [DEV the catalog's output-fallback quirk, iOS 17 with allowBluetoothA2DP; DOC Doc-setPreferredInput]:
+    # the output falls back to the speaker and the preferred built-in microphone still records
+    model = next(m for m in CATALOG.models()
+                 if any(q.effect == "output-fallback" for q in CATALOG.quirks_for(m, Platform("ios", (17, 4, 0)), None)))
+    quirks = tuple(CATALOG.quirks_for(model, Platform("ios", (17, 4, 0)), None))
+    pods = Device("pods", model, "Pods", "00:00:00:00:00:01", 1, quirks=quirks)
+    decision = decide(PolicyState(Configuration("playAndRecord", explicit=A2DP), (pods,),
+                                  platform=Platform("ios", (17, 4, 0)), preferred_input="builtInMic"))
+    assert [p.type for p in decision.route.inputs] == ["builtInMic"]
+    assert [p.type for p in decision.route.outputs] == ["builtInSpeaker"]
+    assert {"route.quirk", "route.preferred-input"} <= set(decision.rules), decision.rules
 
 
 @pytest.mark.parametrize("hardware, name", [("iphone", "iPhone Microphone"), ("ipad", "iPad Microphone")])
