@@ -77,12 +77,14 @@ def test_a_plain_run_is_left_alone(tmp_path):
     assert run.returncode == 1 and "deselected tests must not run" in run.stdout
 
 
-def test_a_test_that_killed_a_mutant_runs_first_next_time(tmp_path):
+def test_tests_that_killed_a_mutant_run_first_next_time_cheapest_first(tmp_path):
     ids = ["test_toy.py::test_slow", "test_toy.py::test_middle", "test_toy.py::test_fast"]
-    (tmp_path / "mutation-killers.txt").write_text("test_toy.py::test_middle\tother.mutant_3\n")
+    (tmp_path / "mutation-killers.txt").write_text("test_toy.py::test_slow\tother.mutant_3\n"
+                                                   "test_toy.py::test_slow\tother.mutant_4\n"
+                                                   "test_toy.py::test_middle\tother.mutant_5\n")
     run = _run_selected(tmp_path, *ids, durations={ids[0]: 0.2, ids[1]: 0.01, ids[2]: 0.001})
     ran = [line.split()[0] for line in run.stdout.splitlines() if " PASSED" in line]
-    assert ran == ["test_toy.py::test_middle", "test_toy.py::test_fast", "test_toy.py::test_slow"]
+    assert ran == ["test_toy.py::test_middle", "test_toy.py::test_slow", "test_toy.py::test_fast"]
 
 
 def test_the_failing_test_of_a_mutants_run_is_recorded_as_its_killer(tmp_path):
