@@ -1,7 +1,9 @@
 """The routesim command as a user meets it: exit codes, JSON output, errors that say file and line."""
 from __future__ import annotations
 
+import asyncio
 import json
+import sys
 import textwrap
 
 import pytest
@@ -138,3 +140,29 @@ def test_identify_rejects_what_it_cannot_read(capsys):
     assert main(["identify", "not-hex"]) == 2
     assert "neither a Modalias" in capsys.readouterr().err
     assert main(["identify", "bluetooth:v004Cp9999d0001"]) == 1  # well-formed, but no catalog model
+
+
+def test_a_child_left_running_at_exit_is_not_reported_but_other_asyncio_warnings_are(monkeypatch):
+    """A stopping watch signals pactl and does not wait; asyncio's watcher thread reaps it after the
+    loop closed and would warn ("Loop … that handles pid … is closed")."""
+    import io
+    import logging
+    import time
+
+    from routesim.routes.cli.unattended import configure_logging
+
+    saved = {n: (logging.getLogger(n).handlers[:], logging.getLogger(n).level) for n in ("routesim", "asyncio", "bleak")}
+    err = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    try:
+        configure_logging(verbose=False)
+        loop = asyncio.new_event_loop()
+        loop.run_until_complete(asyncio.create_subprocess_exec("sleep", "0.2"))
+        loop.close()
+        time.sleep(0.6)  # the child exits; the watcher's thread finds the loop closed
+        logging.getLogger("asyncio").warning("Executing %s took %.3f seconds", "a task", 0.2)
+    finally:
+        for n, (handlers, level) in saved.items():
+            logging.getLogger(n).handlers[:] = handlers
+            logging.getLogger(n).setLevel(level)
+    assert err.getvalue() == "routesim: Executing a task took 0.200 seconds\n"

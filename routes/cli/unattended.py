@@ -104,9 +104,17 @@ class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
         super().emit(record)
 
 
+def _not_a_reaped_child(record: logging.LogRecord) -> bool:
+    """asyncio's child watcher warns when a child it waits for exits after the loop closed. The children
+    are pactl processes a stopping watch signalled and did not wait for (a watch must end within a
+    second); the watcher's thread reaps them anyway, so the warning tells the user nothing."""
+    return not str(record.msg).startswith("Loop %r that handles pid %r is closed")
+
+
 def configure_logging(verbose: bool) -> None:
     """routesim's log lines on stderr, one line each: warnings always, INFO too with ``-v``."""
     handler = _Stderr()
+    handler.addFilter(_not_a_reaped_child)
     handler.setFormatter(_OneLine("routesim: %(message)s" if not verbose else "%(name)s: %(message)s"))
     for name in ("routesim", "asyncio", "bleak"):
         logger = logging.getLogger(name)
