@@ -1,6 +1,8 @@
 """Run a loaded scenario against a fresh phone on a virtual clock, step by step."""
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -119,6 +121,10 @@ class ScenarioRun:
         self.clock.run_due()
 
     def run(self) -> ScenarioResult:
+        with collector_paused():
+            return self._run()
+
+    def _run(self) -> ScenarioResult:
         result = ScenarioResult(self.scenario)
         failed: StepResult | None = None  # a step that failed and awaits `expect: error`
         for step in self.scenario.steps:
@@ -177,6 +183,21 @@ class ScenarioRun:
         elif failed is not None:
             checks.append(_unexpected_error(failed))
         return checks
+
+
+@contextmanager
+def collector_paused():
+    """Pause Python's cyclic garbage collector while a scenario runs. Each step allocates many small
+    containers (states, decisions, notifications, results) that reference counting frees or the run keeps;
+    collections that walk them found nothing to free and took about a quarter of a run's time. Whatever
+    cycles a run leaves are collected once the collector is back on."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 def _error_value(err: BaseException | None) -> Any:
