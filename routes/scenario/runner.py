@@ -1,8 +1,6 @@
 """Run a loaded scenario against a fresh phone on a virtual clock, step by step."""
 from __future__ import annotations
 
-import gc
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -13,6 +11,7 @@ from routesim.routes.phone.notifications import Notification
 from routesim.routes.phone.ports import Route
 from routesim.routes.scenario.model import Expect, Scenario, Step
 from routesim.routes.phone.session import AppState
+from routesim.routes.scenario.collector import collector_paused
 
 
 @dataclass(slots=True)
@@ -183,21 +182,6 @@ class ScenarioRun:
         elif failed is not None:
             checks.append(_unexpected_error(failed))
         return checks
-
-
-@contextmanager
-def collector_paused():
-    """Pause Python's cyclic garbage collector while a scenario runs. Each step allocates many small
-    containers (states, decisions, notifications, results) that reference counting frees or the run keeps;
-    collections that walk them found nothing to free and took about a quarter of a run's time. Whatever
-    cycles a run leaves are collected once the collector is back on."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
 
 
 def _error_value(err: BaseException | None) -> Any:
