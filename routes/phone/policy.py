@@ -170,11 +170,10 @@ def wired_input_port(dev: Device) -> Port:
 
 
 def _newest_first(state: PolicyState) -> list[Device]:
-    devices = state.devices
-    if len(devices) < 2:
-        return [d for d in devices if d.available]
-    # reverse=True keeps equal keys in their order, as sorting by -seq did
-    return sorted((d for d in devices if d.available), key=_SEQ, reverse=True)
+    available = [d for d in state.devices if d.available]
+    if len(available) > 1:
+        available.sort(key=_SEQ, reverse=True)  # reverse=True keeps equal keys in their order, as -seq did
+    return available
 
 
 @functools.lru_cache(maxsize=4096)
@@ -207,6 +206,8 @@ def decide(state: PolicyState) -> Decision:
 
 
 def _decide(state: PolicyState) -> Decision:
+    if not state.devices:
+        return _decide_links(state)
     for d in state.devices:
         if d.rig_link is not None:
             break
@@ -457,6 +458,9 @@ def _category_input(state: PolicyState, cands: Iterable[tuple[Device, str]], tra
 
 
 def _sample_rate(state: PolicyState, route: Route, links: dict[str, Link], trace: _Trace) -> int:
+    if not links:  # built-in ports only (or a fallback to them)
+        trace.rules["format.built-in-48k"] = None
+        return DEFAULT_RATE
     rate = DEFAULT_RATE
     out_owner = route.outputs[0].owner if route.outputs else None
     in_owner = route.inputs[0].owner if route.inputs else None
