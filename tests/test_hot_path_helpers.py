@@ -1,9 +1,8 @@
-"""The helpers behind the per-step speed: quick_init (frozen values built through slot descriptors) and
-collector_paused (no cyclic collections while a file loads or a scenario runs)."""
+"""quick_init: the frozen values of the per-step path built through their slot descriptors, exactly as the
+dataclass's own __init__ builds them."""
 from __future__ import annotations
 
 import dataclasses
-import gc
 
 import pytest
 
@@ -11,7 +10,6 @@ from routesim.routes.phone.frozen import quick_init
 from routesim.routes.phone.notifications import Notification
 from routesim.routes.phone.policy import Decision, Link
 from routesim.routes.phone.ports import SPEAKER, Port, Route
-from routesim.routes.scenario.collector import collector_paused
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -81,19 +79,3 @@ def test_values_built_by_quick_init_stay_frozen_hashable_and_replaceable():
 def test_quick_init_refuses_classes_it_cannot_speed_up(cls):
     with pytest.raises(TypeError, match="frozen, slotted dataclass"):
         quick_init(cls)
-
-
-@pytest.mark.parametrize("enabled_before", [True, False], ids=["collector on", "collector off"])
-def test_collector_paused_restores_the_collector_as_it_found_it(enabled_before):
-    was = gc.isenabled()
-    try:
-        gc.enable() if enabled_before else gc.disable()
-        with collector_paused():
-            assert not gc.isenabled()
-        assert gc.isenabled() is enabled_before
-        with pytest.raises(RuntimeError):
-            with collector_paused():
-                raise RuntimeError("a step failed")
-        assert gc.isenabled() is enabled_before
-    finally:
-        gc.enable() if was else gc.disable()

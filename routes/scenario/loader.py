@@ -19,7 +19,6 @@ from routesim.profiles.yaml_lines import FileProblem, decode_utf8, read_bytes_li
 
 from routesim.routes.phone.contexts import EXTENSION_KINDS
 from routesim.routes.phone.vocabulary import CATEGORIES, MODES, ERRORS
-from routesim.routes.scenario.collector import collector_paused
 from routesim.routes.scenario.limits import MAX_AUDIO_S_PER_FILE, MAX_FILE_BYTES
 from routesim.routes.scenario.model import AccessorySpec, AppConfig, BEHAVIOR_DEFAULTS, Hardware, OtherSpec, Scenario, ScenarioError
 from routesim.routes.scenario.nodes import compose_documents, is_null, kind, line_of
@@ -235,8 +234,7 @@ def load_text(text: str, filename: str | Path, model_ids: Collection[str]) -> li
     """Every scenario (YAML document) in ``text``; raises ScenarioError at the first invalid value."""
     file = str(filename)
     ids = model_ids if isinstance(model_ids, (set, frozenset, dict)) else frozenset(model_ids)
-    with collector_paused():
-        scenarios = [_scenario(root, file, i, ids) for i, root in enumerate(compose_documents(text, file))]
+    scenarios = [_scenario(root, file, i, ids) for i, root in enumerate(compose_documents(text, file))]
     if not scenarios:
         raise ScenarioError(file, 1, "the file holds no scenario (expected a mapping with name and steps)")
     _check_audio_budget(scenarios, file)

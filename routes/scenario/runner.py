@@ -11,7 +11,6 @@ from routesim.routes.phone.notifications import Notification
 from routesim.routes.phone.ports import Route
 from routesim.routes.scenario.model import Expect, Scenario, Step
 from routesim.routes.phone.session import AppState
-from routesim.routes.scenario.collector import collector_paused
 
 
 @dataclass(slots=True)
@@ -120,10 +119,6 @@ class ScenarioRun:
         self.clock.run_due()
 
     def run(self) -> ScenarioResult:
-        with collector_paused():
-            return self._run()
-
-    def _run(self) -> ScenarioResult:
         result = ScenarioResult(self.scenario)
         failed: StepResult | None = None  # a step that failed and awaits `expect: error`
         for step in self.scenario.steps:
