@@ -61,9 +61,12 @@ class Configuration:
     mode: str = "default"
     explicit: frozenset[str] = frozenset()
     # Derived once when the configuration is made (it never changes): the route policy reads them many
-    # times per decision.
-    _readback: frozenset[str] = field(init=False, repr=False, compare=False, hash=False, default=frozenset())
-    _effective: frozenset[str] = field(init=False, repr=False, compare=False, hash=False, default=frozenset())
+    # times per decision, so they are plain attributes rather than properties.
+    # readback: categoryOptions as the app reads it back (scenario-format: explicit + mixWithOthers implied
+    # by duckOthers / interruptSpokenAudioAndMixWithOthers) [DOC H-Types].
+    readback: frozenset[str] = field(init=False, repr=False, compare=False, hash=False, default=frozenset())
+    # effective: what routing and mixing obey: readback plus what the category and mode imply ([INF]).
+    effective: frozenset[str] = field(init=False, repr=False, compare=False, hash=False, default=frozenset())
     _implied: tuple[str, ...] = field(init=False, repr=False, compare=False, hash=False, default=())
 
     def __post_init__(self) -> None:
@@ -81,20 +84,9 @@ class Configuration:
             opts.add("allowBluetoothHFP")
         if self.mode == "videoChat":
             opts.add("defaultToSpeaker")
-        object.__setattr__(self, "_readback", readback)
-        object.__setattr__(self, "_effective", frozenset(opts))
+        object.__setattr__(self, "readback", readback)
+        object.__setattr__(self, "effective", frozenset(opts))
         object.__setattr__(self, "_implied", tuple(_implied_rules(self)))
-
-    @property
-    def readback(self) -> frozenset[str]:
-        """categoryOptions as the app reads it back (scenario-format: explicit + mixWithOthers implied by
-        duckOthers / interruptSpokenAudioAndMixWithOthers) [DOC H-Types]."""
-        return self._readback
-
-    @property
-    def effective(self) -> frozenset[str]:
-        """What routing and mixing obey: readback plus what the category and mode imply ([INF])."""
-        return self._effective
 
     @property
     def mixable(self) -> bool:

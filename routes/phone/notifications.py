@@ -4,9 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from routesim.routes.phone.frozen import quick_init
 from routesim.routes.phone.ports import Route
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Notification:
     name: str  # canonical short name (routes.vocabulary.NOTIFICATIONS)

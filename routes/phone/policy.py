@@ -16,7 +16,8 @@ from routesim.profiles.model import Model, Quirk
 from routesim.profiles.platform import Platform
 from routesim.profiles.quirks import session_matches
 
-from routesim.routes.phone.config import OUTPUT_ONLY, Configuration, implied_rules
+from routesim.routes.phone.config import OUTPUT_ONLY, Configuration
+from routesim.routes.phone.frozen import quick_init
 from routesim.routes.phone.ports import RECEIVER, SPEAKER, Port, Route, bluetooth_port, built_in_mic, wired_port
 
 _SEQ = operator.attrgetter("seq")
@@ -24,6 +25,7 @@ DEFAULT_RATE = 48000
 HIGH_QUALITY_RATE = 48000  # "full-bandwidth" [DOC H-Types]; the rate is undocumented: 48 kHz as captures show [INF]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Device:
     key: str
@@ -37,6 +39,7 @@ class Device:
     rig_link: str | None = None  # live rigs: the link the audio server carries ("a2dp", "hfp", "none"); None: ours
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class PolicyState:
     config: Configuration
@@ -50,6 +53,7 @@ class PolicyState:
     speaker_pinned_seq: int | None = None  # headsetOverridesDefaultToSpeaker: false
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Link:
     profile: str  # "a2dp" | "hfp" | "wired"
@@ -57,6 +61,7 @@ class Link:
     high_quality: bool = False  # iOS 26 bluetoothHighQualityRecording in use: full band, no HFP codec
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Decision:
     route: Route
@@ -73,16 +78,13 @@ class Decision:
 
 
 class _Trace:
+    """The rules behind one decision, in the order they first fired (a dict keeps that order and ignores
+    repeats: ``trace.rules[rule_id] = None``), and the quirks that decided."""
     __slots__ = ("rules", "quirks")
 
-    def __init__(self) -> None:
-        self.rules: list[str] = []
+    def __init__(self, rules: Iterable[str] = ()) -> None:
+        self.rules: dict[str, None] = dict.fromkeys(rules)
         self.quirks: list[Quirk] = []
-
-    def add(self, *rule_ids: str) -> None:
-        for r in rule_ids:
-            if r not in self.rules:
-                self.rules.append(r)
 
 
 def _active_quirks(dev: Device, config: Configuration, effect: str) -> list[Quirk]:
@@ -94,12 +96,12 @@ def _active_quirks(dev: Device, config: Configuration, effect: str) -> list[Quir
 
 def _refused(dev: Device, config: Configuration, profile: str, trace: _Trace) -> bool:
     if profile in dev.pending:
-        trace.add("route.quirk")
+        trace.rules["route.quirk"] = None
         return True
     for q in _active_quirks(dev, config, "profile-refused"):
         if q.params.get("profile") == profile:
             trace.quirks.append(q)
-            trace.add("route.quirk")
+            trace.rules["route.quirk"] = None
             return True
     return False
 
@@ -113,7 +115,7 @@ def device_link(dev: Device, config: Configuration, trace: _Trace | None = None)
     rig = dev.rig_link
     if rig is None or rig == chosen:
         return chosen
-    trace.add("route.rig-link")
+    trace.rules["route.rig-link"] = None
     m, cat, eff = dev.model, config.category, config.effective
     if rig == "hfp" and m.has_hfp and m.microphones > 0 and cat in ("playAndRecord", "record") \
             and "allowBluetoothHFP" in eff:
@@ -133,14 +135,15 @@ def _best_link(dev: Device, config: Configuration, trace: _Trace) -> str | None:
             return "wired" if m.input_port else None
         return "wired"
     if "bluetoothHighQualityRecording" in eff and _high_quality(dev, config):
-        trace.add("route.bt-high-quality")
+        trace.rules["route.bt-high-quality"] = None
         return "hfp"  # the two-way Bluetooth link, at full band (route.bt-high-quality)
     if "bluetoothHighQualityRecording" in eff and cat == "playAndRecord" and m.is_bluetooth and m.microphones > 0:
-        trace.add("route.bt-high-quality-fallback" if "allowBluetoothHFP" in eff else "route.bt-high-quality-ignored")
+        trace.rules["route.bt-high-quality-fallback" if "allowBluetoothHFP" in eff
+                    else "route.bt-high-quality-ignored"] = None
     if cat in ("playAndRecord", "record") and "allowBluetoothHFP" in eff and m.has_hfp and m.microphones > 0:
         if not _refused(dev, config, "hfp", trace):
             if cat == "playAndRecord" and "allowBluetoothA2DP" in eff and m.has_a2dp:
-                trace.add("route.hfp-before-a2dp")
+                trace.rules["route.hfp-before-a2dp"] = None
             return "hfp"
     if m.has_a2dp and "allowBluetoothA2DP" in eff and cat in (*OUTPUT_ONLY, "playAndRecord"):
         if not _refused(dev, config, "a2dp", trace):
@@ -167,11 +170,10 @@ def wired_input_port(dev: Device) -> Port:
 
 
 def _newest_first(state: PolicyState) -> list[Device]:
-    devices = state.devices
-    if len(devices) < 2:
-        return [d for d in devices if d.available]
-    # reverse=True keeps equal keys in their order, as sorting by -seq did
-    return sorted((d for d in devices if d.available), key=_SEQ, reverse=True)
+    available = [d for d in state.devices if d.available]
+    if len(available) > 1:
+        available.sort(key=_SEQ, reverse=True)  # reverse=True keeps equal keys in their order, as -seq did
+    return available
 
 
 @functools.lru_cache(maxsize=4096)
@@ -204,6 +206,8 @@ def decide(state: PolicyState) -> Decision:
 
 
 def _decide(state: PolicyState) -> Decision:
+    if not state.devices:
+        return _decide_links(state)
     for d in state.devices:
         if d.rig_link is not None:
             break
@@ -217,9 +221,8 @@ def _decide(state: PolicyState) -> Decision:
 
 
 def _decide_links(state: PolicyState) -> Decision:
-    trace = _Trace()
     config = state.config
-    trace.add(*implied_rules(config))
+    trace = _Trace(config._implied)  # the rules its implied options fired (config.implied_rules)
     cat = config.category
     if cat in OUTPUT_ONLY:
         route, links = _output_only(state, trace)
@@ -258,7 +261,7 @@ def _hfp_support(dev: Device, state: PolicyState, trace: _Trace) -> str:
         if q.params.get("codec") in offered:
             offered.discard(q.params["codec"])
             trace.quirks.append(q)
-            trace.add("route.quirk")
+            trace.rules["route.quirk"] = None
     support = dev.model.hfp_codec(frozenset(offered), state.platform)
     # CVSD is mandatory in HFP, the floor when nothing better is common (HFP-spec).
     return support.codec if support else "cvsd"
@@ -272,14 +275,14 @@ def _output_only(state: PolicyState, trace: _Trace):
         if link:
             cands.append((dev, link))
         elif dev.model.has_hfp and not dev.model.has_a2dp:
-            trace.add("route.hfp-only-not-for-playback")
-    trace.add("route.output-only-last-in")
+            trace.rules["route.hfp-only-not-for-playback"] = None
+    trace.rules["route.output-only-last-in"] = None
     picked = _picked(state, cands, trace)
     if picked == "speaker" or (picked is None and not cands):
         return Route((), (SPEAKER,)), {}
     dev, link = picked if picked else cands[0]
     if len(cands) > 1:
-        trace.add("route.last-in-wins")
+        trace.rules["route.last-in-wins"] = None
     _, out = _ports(dev, link, False)
     fallback = _output_fallback(dev, link, config, trace)
     if fallback:
@@ -291,7 +294,7 @@ def _picked(state: PolicyState, cands, trace: _Trace):
     """The user's route-picker choice, if it still stands: a (device, link) pair, 'speaker', 'receiver'."""
     if state.picked is None:
         return None
-    trace.add("route.picker")
+    trace.rules["route.picker"] = None
     if state.picked in ("speaker", "receiver"):
         return state.picked
     for dev, link in cands:
@@ -305,17 +308,17 @@ def _output_fallback(dev: Device, link: str, config: Configuration, trace: _Trac
         return None
     for q in _active_quirks(dev, config, "output-fallback"):
         trace.quirks.append(q)
-        trace.add("route.quirk")
+        trace.rules["route.quirk"] = None
         return SPEAKER if q.params.get("output", "builtInSpeaker") == "builtInSpeaker" else RECEIVER
     return None
 
 
 def _record(state: PolicyState, trace: _Trace):
     config = state.config
-    trace.add("route.record-no-output")
+    trace.rules["route.record-no-output"] = None
     mic = built_in_mic(state.hardware)
     if state.preferred_input == "builtInMic":
-        trace.add("route.preferred-input")
+        trace.rules["route.preferred-input"] = None
         return Route((mic,), ()), {}
     cands = [(d, device_link(d, config, trace)) for d in _newest_first(state)]
     cands = [(d, link) for d, link in cands if link]
@@ -323,17 +326,17 @@ def _record(state: PolicyState, trace: _Trace):
     if state.preferred_input:
         chosen = next(((d, l) for d, l in cands if d.key == state.preferred_input), None)
         if chosen:
-            trace.add("route.preferred-input")
+            trace.rules["route.preferred-input"] = None
     if chosen is None and cands:
         chosen = cands[0]
         if len(cands) > 1:
-            trace.add("route.last-in-wins")
+            trace.rules["route.last-in-wins"] = None
     if chosen is None:
         return Route((mic,), ()), {}
     dev, link = chosen
     inp, _ = _ports(dev, link, True)
     if link == "hfp":
-        trace.add("route.hfp-both-ways")
+        trace.rules["route.hfp-both-ways"] = None
     return Route((inp,), ()), {dev.key: _link_record(dev, link, state, trace)}
 
 
@@ -344,19 +347,19 @@ def _multi_route(state: PolicyState, trace: _Trace):
             if d.model.output_port in ("usbAudio", "lineOut", "headphones", "HDMI")]
     ins = [wired_input_port(d) for d in devs
            if d.model.input_port in ("usbAudio", "headsetMic")]
-    trace.add("route.last-in-wins")
+    trace.rules["route.last-in-wins"] = None
     return Route((ins[0] if ins else built_in_mic(state.hardware),), tuple(outs) or (SPEAKER,)), {}
 
 
 def _floor_output(state: PolicyState, trace: _Trace) -> Port:
     eff = state.config.effective
     if "defaultToSpeaker" in eff:
-        trace.add("route.default-to-speaker")
+        trace.rules["route.default-to-speaker"] = None
         return SPEAKER
     if state.hardware != "iphone":
-        trace.add("route.no-receiver-speaker")
+        trace.rules["route.no-receiver-speaker"] = None
         return SPEAKER
-    trace.add("route.playandrecord-receiver")
+    trace.rules["route.playandrecord-receiver"] = None
     return RECEIVER
 
 
@@ -365,7 +368,7 @@ def _play_and_record(state: PolicyState, trace: _Trace):
     eff = config.effective
     mic = built_in_mic(state.hardware)
     if state.override_speaker:
-        trace.add("route.override-speaker")
+        trace.rules["route.override-speaker"] = None
         return Route((mic,), (SPEAKER,)), {}
 
     pref = state.preferred_input
@@ -374,11 +377,11 @@ def _play_and_record(state: PolicyState, trace: _Trace):
         link = device_link(dev, config, trace)
         if link is None:
             if dev.model.is_bluetooth and not (eff & {"allowBluetoothHFP", "allowBluetoothA2DP"}):
-                trace.add("route.bt-needs-option")
+                trace.rules["route.bt-needs-option"] = None
             continue
         if (state.speaker_pinned_seq is not None and "defaultToSpeaker" in eff
                 and dev.seq > state.speaker_pinned_seq):
-            trace.add("route.default-to-speaker-keeps")
+            trace.rules["route.default-to-speaker-keeps"] = None
             continue
         if link == "hfp" and pref is not None and pref != dev.key:
             # Preferring another input takes this device off HFP (HFP moves both sides, [DOC Doc-setPreferredInput]);
@@ -389,7 +392,7 @@ def _play_and_record(state: PolicyState, trace: _Trace):
                 continue
         cands.append((dev, link))
     if cands and "defaultToSpeaker" in eff:
-        trace.add("route.headset-over-default-to-speaker")
+        trace.rules["route.headset-over-default-to-speaker"] = None
 
     links: dict[str, Link] = {}
     picked = _picked(state, cands, trace)
@@ -404,12 +407,13 @@ def _play_and_record(state: PolicyState, trace: _Trace):
             if dev.key == pref:
                 if link == "hfp":
                     out_choice = (dev, link)
-                    trace.add("route.preferred-input", "route.preferred-hfp-moves-output")
+                    trace.rules["route.preferred-input"] = None
+                    trace.rules["route.preferred-hfp-moves-output"] = None
                 break
     if out_choice is None and cands:
         out_choice = cands[0]
         if len(cands) > 1:
-            trace.add("route.last-in-wins")
+            trace.rules["route.last-in-wins"] = None
 
     if out_choice is None:
         out_port = _floor_output(state, trace)
@@ -423,13 +427,13 @@ def _play_and_record(state: PolicyState, trace: _Trace):
         return Route((_category_input(state, cands, trace) or mic,), (fallback,)), links
     links[dev.key] = _link_record(dev, link, state, trace)
     if link == "hfp":
-        trace.add("route.hfp-both-ways")
+        trace.rules["route.hfp-both-ways"] = None
         return Route((dev_in,), (out_port,)), links
     if link == "a2dp":
-        trace.add("route.a2dp-with-category-input")
+        trace.rules["route.a2dp-with-category-input"] = None
     if dev_in is not None and pref in (None, dev.key):
         if dev.model.input_port == "headsetMic":
-            trace.add("route.wired-headset")
+            trace.rules["route.wired-headset"] = None
         return Route((dev_in,), (out_port,)), links
     inp = _category_input(state, cands, trace) or mic
     return Route((inp,), (out_port,)), links
@@ -439,13 +443,13 @@ def _category_input(state: PolicyState, cands: Iterable[tuple[Device, str]], tra
     """The input when the output gives none: the preferred one, else the newest wired/USB/car mic."""
     pref = state.preferred_input
     if pref == "builtInMic":
-        trace.add("route.preferred-input")
+        trace.rules["route.preferred-input"] = None
         return built_in_mic(state.hardware)
     wired = [(d, l) for d, l in cands if l == "wired" and d.model.input_port]
     if pref:
         for dev, _ in wired:
             if dev.key == pref:
-                trace.add("route.preferred-input")
+                trace.rules["route.preferred-input"] = None
                 return wired_input_port(dev)
     if wired:
         dev = wired[0][0]
@@ -454,6 +458,9 @@ def _category_input(state: PolicyState, cands: Iterable[tuple[Device, str]], tra
 
 
 def _sample_rate(state: PolicyState, route: Route, links: dict[str, Link], trace: _Trace) -> int:
+    if not links:  # built-in ports only (or a fallback to them)
+        trace.rules["format.built-in-48k"] = None
+        return DEFAULT_RATE
     rate = DEFAULT_RATE
     out_owner = route.outputs[0].owner if route.outputs else None
     in_owner = route.inputs[0].owner if route.inputs else None
@@ -468,23 +475,23 @@ def _sample_rate(state: PolicyState, route: Route, links: dict[str, Link], trace
     if link and dev:
         if link.high_quality:
             rate = HIGH_QUALITY_RATE
-            trace.add("format.bt-high-quality-rate")
+            trace.rules["format.bt-high-quality-rate"] = None
         elif link.profile == "hfp":
             rate = CODECS[link.codec].sample_rate
-            trace.add("format.hfp-codec-rate")
+            trace.rules["format.hfp-codec-rate"] = None
         elif link.profile == "a2dp":
             rate = dev.model.a2dp_sample_rate
-            trace.add("format.a2dp-rate")
+            trace.rules["format.a2dp-rate"] = None
         elif in_owner == owner and dev.model.input_rate:
             rate = dev.model.input_rate  # its microphone sets the one hardware rate (CarPlay)
-            trace.add("format.wired-input-rate")
+            trace.rules["format.wired-input-rate"] = None
         else:
-            trace.add("format.built-in-48k")
+            trace.rules["format.built-in-48k"] = None
         for q in _active_quirks(dev, state.config, "sample-rate-forced"):
             if q.params.get("link") == link.profile:
                 rate = int(q.params["rate"])
                 trace.quirks.append(q)
-                trace.add("route.quirk")
+                trace.rules["route.quirk"] = None
     else:
-        trace.add("format.built-in-48k")
+        trace.rules["format.built-in-48k"] = None
     return rate

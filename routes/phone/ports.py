@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from routesim.routes.phone.frozen import quick_init
 
+
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Port:
     type: str  # canonical Swift port type, e.g. "bluetoothHFP"
@@ -21,6 +24,7 @@ class Port:
         return {"type": self.type, "name": self.name, "uid": self.uid}
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Route:
     inputs: tuple[Port, ...] = ()

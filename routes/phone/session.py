@@ -115,12 +115,12 @@ class Phone(AccessoryEvents, OtherApps):
         self.fired = []
 
     def _policy_state(self, *, bare: bool = False) -> PolicyState:
-        devices = tuple(
+        devices = tuple([
             Device(a.key, a.model, a.info.name, a.info.address, a.seq, a.available, a.quirks,
                    frozenset(a.pending) if a.pending else _NOTHING_PENDING, a.rig_link)
             for a in self.accessories.values()
             if a.connected
-        )
+        ])
         return PolicyState(
             config=self.call_config or self.config,
             devices=devices,

@@ -25,6 +25,7 @@ _constructor = SafeConstructor()
 _SCALAR_KINDS = {"str", "int", "float", "bool", "null", "timestamp", "value", "merge", "binary"}
 _SCALAR_KIND_BY_TAG = {YAML_TAG + k: k for k in _SCALAR_KINDS}  # kind() runs for every value: one lookup
 _MAP, _SEQ = YAML_TAG + "map", YAML_TAG + "seq"
+STR_TAG, NULL_TAG = YAML_TAG + "str", YAML_TAG + "null"  # what the schema walk asks of nearly every value
 
 
 def line_of(node: Node) -> int:
@@ -46,7 +47,11 @@ def kind(node: Node) -> str:
 
 
 def is_null(node: Node | None) -> bool:
-    return node is None or (isinstance(node, ScalarNode) and kind(node) == "null")
+    if node is None:
+        return True
+    if node.__class__ is ScalarNode:
+        return node.tag == NULL_TAG
+    return isinstance(node, ScalarNode) and kind(node) == "null"
 
 
 def source_text(node: ScalarNode) -> str:

@@ -18,7 +18,7 @@ from routesim.routes.phone.vocabulary import UnknownName, Vocabulary
 from routesim.routes.scenario.model import Comparison, ScenarioError
 from routesim.routes.scenario.limits import MAX_DURATION_S, MAX_NUMBER_CHARS
 from routesim.routes.scenario.nodes import (
-    YAML_TAG, bool_value, describe, float_value, int_value, is_null, kind, line_of, source_text, yaml11_reading,
+    STR_TAG, YAML_TAG, bool_value, describe, float_value, int_value, is_null, kind, line_of, source_text, yaml11_reading,
 )
 
 MISSING: Any = object()
@@ -106,7 +106,10 @@ def pairs(node: MappingNode, at: At) -> list[tuple[str, Node, Node]]:
                     at.fail("a YAML merge (<<) needs a mapping or a list of mappings", source)
                 merged.extend(pairs(source, at))
             continue
-        key = KEY.parse(key_node, at)
+        if key_node.__class__ is ScalarNode and key_node.tag == STR_TAG:
+            key = key_node.value  # what KEY.parse gives a plain text key, without the schema walk
+        else:
+            key = KEY.parse(key_node, at)
         if key in seen:
             at.fail(f"key {key!r} appears twice (first on line {seen[key]})", key_node)
         seen[key] = line_of(key_node)
@@ -152,7 +155,7 @@ class Text(Schema):
         self.one_line, self.is_key = one_line, is_key
 
     def convert(self, node: Node, at: At) -> Any:
-        if kind(node) == "str":
+        if node.__class__ is ScalarNode and node.tag == STR_TAG or kind(node) == "str":
             return self.from_text(node.value, at, node)
         if isinstance(node, ScalarNode):
             text = source_text(node)

@@ -449,13 +449,14 @@ class Phone:
             self._append(entry)
 
     def _record(self, kind: EntryKind, name: str, args: Mapping[str, Any], data: Any = None) -> None:
-        route = None if kind == "error" else self.route
-        self._append(TimelineEntry(self.time, kind, name, dict(args), route, data))
+        route = None if kind == "error" else self.model.route
+        self._append(TimelineEntry(self.clock.now() - self._t0, kind, name, dict(args), route, data))
 
     def _append(self, entry: TimelineEntry) -> None:
         self._timeline.append(entry)
-        for callback in list(self._subscribers):
-            callback(entry)
+        if self._subscribers:
+            for callback in list(self._subscribers):
+                callback(entry)
         if self._changed is not None:
             self._changed.set()
 

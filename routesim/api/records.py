@@ -11,12 +11,14 @@ from typing import Any, Literal, Mapping
 
 from routesim.events import (AccessoryEvent, BatteryChanged, CaseChanged, Connected, Disconnected, EarsChanged,
                              ProfileChanged, Renamed, WornChanged)
+from routesim.routes.phone.frozen import quick_init
 from routesim.routes.phone.notifications import Notification
 from routesim.routes.phone.ports import Route
 
 EntryKind = Literal["action", "event", "notification", "error"]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class TimelineEntry:
     """One thing that happened to a phone.
