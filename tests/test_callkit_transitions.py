@@ -659,6 +659,36 @@ ROWS = [
     Row("media-reset-ends-the-call-session", "active",
         lambda c: (c.app("media_services_reset"), c.ck("hold", "v")),
         [("mediaServicesWereLost",), ("mediaServicesWereReset",)], {"v": "held"}, after={"active": False}),
+    # [DOC H-Session17 mediaServicesWereReset: the session's state is lost] + [INF]: the system's call session is
+    # lost with it; the route is the reset session's (soloAmbient: the speaker), not the call's receiver
+    Row("media-reset-drops-the-call-session-route", "active", lambda c: c.app("media_services_reset"),
+        [("mediaServicesWereLost",), ("mediaServicesWereReset",)], {"v": "active"},
+        after={"route": ((), (SPK,)), "category": "soloAmbient", "active": False}, setup=PLAYBACK),
+    Row("media-reset-in-the-app-call-config", "active", lambda c: c.app("media_services_reset"),
+        [("mediaServicesWereLost",), ("mediaServicesWereReset",)], {"v": "active"},
+        after={"route": ((), (SPK,)), "category": "soloAmbient"}),
+    # [DTS forum-800247] + [INF]: only the call UI's speaker is the call's; the app's own speaker override outlives
+    # the call's session
+    Row("app-speaker-override-kept-on-hold", "active",
+        lambda c: (c.app("override_output", "speaker"), notes(c), c.ck("hold", "v")), [(DEACT,)], {"v": "held"},
+        after={"route": ((MIC,), (SPK,))}),
+    Row("app-speaker-override-kept-after-a-call-ui-speaker-call", "speaker-call-ended",
+        lambda c: (c.app("override_output", "speaker"), c.ck("report_incoming", "w"), c.ck("answer", "w"), notes(c),
+                   c.ck("hold", "w")), [(DEACT,)], {"w": "held"}, after={"route": ((MIC,), (SPK,))}),
+    Row("app-speaker-override-kept-after-the-call-ui-speaker-went-off", "active-speaker",
+        lambda c: (c.app("override_output", "none"), c.app("override_output", "speaker"), notes(c), c.ck("hold", "v")),
+        [(DEACT,)], {"v": "held"}, after={"route": ((MIC,), (SPK,))}),
+    # [DTS forum-749202] + [INF]: the system's call session is gone with the call; a later call in the app's own
+    # playAndRecord changes no category on its way out, so its call UI speaker goes back as an override
+    Row("call-session-default-gone-after-the-call", "first-call-done",
+        lambda c: (c.app("set_category", "playAndRecord", "voiceChat"), c.ck("report_incoming", "w"),
+                   c.ck("answer", "w"), c.ck("speaker", True), notes(c), c.ck("end", "w", "local", 0.0)),
+        [(DEACT,), (RC, "override")], {"w": "ended"}, setup=PLAYBACK),
+    Row("call-session-default-gone-after-media-reset", "active",
+        lambda c: (c.app("media_services_reset"), c.app("set_category", "playAndRecord", "voiceChat"),
+                   c.ck("hold", "v"), c.ck("unhold", "v"), c.ck("speaker", True), notes(c),
+                   c.ck("end", "v", "local", 0.0)),
+        [(DEACT,), (RC, "override")], {"v": "ended"}, setup=PLAYBACK),
 ]
 
 
