@@ -659,6 +659,16 @@ ROWS = [
     Row("media-reset-ends-the-call-session", "active",
         lambda c: (c.app("media_services_reset"), c.ck("hold", "v")),
         [("mediaServicesWereLost",), ("mediaServicesWereReset",)], {"v": "held"}, after={"active": False}),
+    # [DOC Doc-callUUIDToGroupWith (nil)] + [INF]: each call taken out of a group is a group of its own
+    Row("two-calls-ungrouped-are-two-groups", "merged",
+        lambda c: (c.ck("configure", None, 3, None, True, True), c.ck("report_incoming", "x"), c.ck("answer", "x"),
+                   c.ck("group", "x", "v"), c.ck("ungroup", "v"), c.ck("ungroup", "w")), [],
+        after={"groups": {"v": ["v"], "w": ["w"], "x": ["x"]}}),
+    # [DEV twilio-interruptions] + [DOC Doc-didActivate]: a cellular call that interrupted the app's own session
+    # before its CallKit call was answered leaves the system's activation to come: didActivate on answer
+    Row("cellular-interruption-before-answer-then-did-activate", "app-active",
+        lambda c: (c.ck("report_incoming", "v"), c.gsm("incoming", "g"), c.gsm("decline", "g"), c.ck("answer", "v")),
+        [(INT, "began"), (INT, "ended"), (ACT,)], {"v": "active", "g": "ended"}, after={"active": True}),
     # [DOC H-Session17 mediaServicesWereReset: the session's state is lost] + [INF]: the system's call session is
     # lost with it; the route is the reset session's (soloAmbient: the speaker), not the call's receiver
     Row("media-reset-drops-the-call-session-route", "active", lambda c: c.app("media_services_reset"),
