@@ -246,6 +246,7 @@ READERS: dict[str, Callable[[Ctx], Any]] = {
     "others": lambda c: {k: o.state for k, o in c.rig.phone.others.items()},
     "engineRunning": lambda c: c.engine.running,
     "callHolder": lambda c: c.rig.phone.call_holder,  # who holds call priority ("Phone hosts a call")
+    "inputsChanges": lambda c: sum(n.name == "availableInputsChange" for n in c.taken),  # iOS 26's posts
 }
 
 LENIENT = {"callkitManualActivation": "lenient"}
@@ -674,6 +675,11 @@ ROWS = [
     Row("media-reset-drops-the-call-session-route", "active", lambda c: c.app("media_services_reset"),
         [("mediaServicesWereLost",), ("mediaServicesWereReset",)], {"v": "active"},
         after={"route": ((), (SPK,)), "category": "soloAmbient", "active": False}, setup=PLAYBACK),
+    # [DOC H-Types26 availableInputsChange: posted when the list changes]: after the reset, a step that keeps the
+    # inputs as they are posts none
+    Row("media-reset-then-same-inputs-posts-no-inputs-change", "active",
+        lambda c: (c.app("media_services_reset"), notes(c), c.app("set_category", "soloAmbient")), [],
+        {"v": "active"}, after={"inputsChanges": 0}, setup=PLAYBACK),
     Row("media-reset-in-the-app-call-config", "active", lambda c: c.app("media_services_reset"),
         [("mediaServicesWereLost",), ("mediaServicesWereReset",)], {"v": "active"},
         after={"route": ((), (SPK,)), "category": "soloAmbient"}),
