@@ -13,7 +13,8 @@ pyproject.toml holding the pytest settings and the ``[tool.mutmut]`` selection. 
 install's finder (which setuptools appends after the path finder). Then it runs ``mutmut run`` there and
 prints, per module, the mutants tried, killed, timed out and surviving (``no tests`` counts as surviving).
 
-Usage: scripts/mutation [--keep] [--max-children N] [MODULE.py ...]   (default: the modules in MODULES)
+Usage: scripts/mutation [--keep [--recheck-survivors]] [--max-children N] [MODULE.py ...]
+       (default: the modules in MODULES)
 """
 from __future__ import annotations
 
@@ -148,6 +149,31 @@ def stage(pyproject: dict, modules: list[str]) -> list[Path]:
     return targets
 
 
+def refresh_kept(recheck_survivors: bool) -> None:
+    """Before a ``--keep`` run: mutmut copies a source file into ``mutants/`` only when no copy is there, and
+    regenerates a mutated module only when its copy is older, so a kept tree would run the code and the
+    data (scenarios, catalog) of the earlier run. Remove everything there but the recorded results: mutmut
+    then copies and mutates afresh, and keeps a mutant's result only where its function is unchanged (it
+    compares a hash per function). The stats (which test reaches which function) are collected again, so
+    new tests count. With ``recheck_survivors``, survivors and mutants no test reached are run again."""
+    kept = WORK / "mutants" / "src"
+    if kept.exists():
+        for path in sorted(kept.rglob("*"), reverse=True):
+            if path.is_file() and path.suffix != ".meta":
+                path.unlink()
+    (WORK / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
+    if not recheck_survivors:
+        return
+    for meta in kept.rglob("*.meta"):
+        data = json.loads(meta.read_text())
+        again = [k for k, code in data["exit_code_by_key"].items() if STATUS.get(code) in ("survived", "no tests")]
+        for key in again:
+            data["exit_code_by_key"][key] = None
+        meta.write_text(json.dumps(data))
+        if again:
+            say(f"{meta.relative_to(kept).with_suffix('')}: {len(again)} survivors to run again")
+
+
 def summarise(targets: list[Path], repo_paths: list[str]) -> int:
     """One line per module from mutmut's per-file results; returns 0 when every mutant was checked."""
     print(f"\n{'module':40} {'mutants':>7} {'killed':>7} {'timeout':>7} {'survived':>8} {'no tests':>8}  killed %")
@@ -172,6 +198,8 @@ def main(argv: list[str]) -> int:
                         "(default: the phone model, the expectation checker and the advert decoder)")
     parser.add_argument("--keep", action="store_true",
                         help="reuse .mutation/ and mutmut's recorded results from the previous run")
+    parser.add_argument("--recheck-survivors", action="store_true",
+                        help="with --keep: run the survivors again (after writing tests that should kill them)")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2,
                         help="parallel test processes (default: the number of CPUs)")
     args = parser.parse_args(argv)
@@ -181,6 +209,10 @@ def main(argv: list[str]) -> int:
         shutil.rmtree(WORK)
     say(f"staging the package as it is imported in {WORK.relative_to(ROOT)}/ ({len(modules)} modules to mutate)")
     targets = stage(pyproject, modules)
+    if args.keep:
+        refresh_kept(args.recheck_survivors)
+    elif args.recheck_survivors:
+        parser.error("--recheck-survivors needs --keep (a fresh run checks every mutant anyway)")
     mutmut = Path(sys.executable).with_name("mutmut")
     if not mutmut.exists():
         raise SystemExit("mutation: mutmut is not installed here; install the extra: pip install -e '.[test,mutation]'")

@@ -93,3 +93,26 @@ def test_the_failing_test_of_a_mutants_run_is_recorded_as_its_killer(tmp_path):
     (tmp_path / "mutation-killers.txt").unlink()
     _run_selected(tmp_path, "test_toy.py", durations={})  # a plain run records nothing
     assert not (tmp_path / "mutation-killers.txt").exists()
+
+
+@pytest.mark.parametrize("recheck, expected", [
+    (False, {"m.x__f__mutmut_1": 1, "m.x__f__mutmut_2": 0, "m.x__f__mutmut_3": 33, "m.x__f__mutmut_4": None}),
+    (True, {"m.x__f__mutmut_1": 1, "m.x__f__mutmut_2": None, "m.x__f__mutmut_3": None, "m.x__f__mutmut_4": None}),
+])
+def test_a_kept_tree_keeps_only_results_and_reruns_survivors_when_asked(tmp_path, monkeypatch, recheck, expected):
+    """mutmut would run a kept tree's earlier copies of code and data: only the results may stay."""
+    import json
+
+    work = tmp_path / ".mutation"
+    kept = work / "mutants" / "src" / "routesim"
+    kept.mkdir(parents=True)
+    for name in ("model.py", "model.py.spans", "catalog.yaml"):
+        (kept / name).write_text("old")
+    codes = {"m.x__f__mutmut_1": 1, "m.x__f__mutmut_2": 0, "m.x__f__mutmut_3": 33, "m.x__f__mutmut_4": None}
+    (kept / "model.py.meta").write_text(json.dumps({"exit_code_by_key": codes, "hash_by_function_name": {}}))
+    (work / "mutants" / "mutmut-stats.json").write_text("{}")
+    monkeypatch.setattr(mutation, "WORK", work)
+    mutation.refresh_kept(recheck)
+    assert sorted(p.name for p in kept.iterdir()) == ["model.py.meta"]
+    assert not (work / "mutants" / "mutmut-stats.json").exists()
+    assert json.loads((kept / "model.py.meta").read_text())["exit_code_by_key"] == expected
