@@ -312,6 +312,8 @@ ROWS = [
         "recording: {error: badParam}", "recording.error", "null", '"badParam"'),
     row("recording-wrong-error", BAD_RECORDING_WORLD, "recording: {error: insufficientPriority}",
         "recording: {error: -50}", "recording.error", '"insufficientPriority"', '"badParam"'),
+    row("recording-before-any-recording", SUCCESS_WORLD, "recording: {bytes: 552}", "recording: {error: null}",
+        "recording.bytes", "552", "null"),
     # ------------------------------------------------------------------ audio (addition)
     row("audio-port", CALL_WORLD, "audio: {port: builtInSpeaker}", "audio: {port: bluetoothHFP}",
         "audio.port", '"builtInSpeaker"', '"bluetoothHFP"'),

@@ -39,3 +39,27 @@ def test_worn_on_a_model_without_head_detection_is_refused(tmp_path, capsys, mod
     path.write_text(CASE.format(model=model, switch="false", output="bluetoothA2DP"))
     assert main(["run", "-q", str(path)]) == 2
     assert "has no head detection; use 'ears' for earbuds" in capsys.readouterr().out
+
+
+WORN_READ = """\
+name: worn read back
+accessories:
+  h: {{model: {model}, connected: true}}
+steps:
+  - session.setCategory: {{category: playback}}
+  - expect:
+      accessories: {{h: {{worn: true}}}}
+"""
+
+
+@pytest.mark.parametrize("model, status", [
+    ("airpods-max", 0),  # connected headphones start worn
+    ("airpods-pro", 1),  # no head detection: worn reads null, so expecting true fails
+    ("beats-solo-4", 1),
+])
+def test_worn_reads_null_on_a_model_without_head_detection(tmp_path, capsys, model, status):
+    path = tmp_path / "w.scenario.yaml"
+    path.write_text(WORN_READ.format(model=model))
+    assert main(["run", "-q", str(path)]) == status
+    if status:
+        assert "accessories.h.worn: expected true, got null" in capsys.readouterr().out

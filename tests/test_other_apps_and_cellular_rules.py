@@ -285,6 +285,46 @@ def test_the_rules_a_step_fires(body, op, fired, not_fired):
     assert set(fired) <= set(rules) and not set(not_fired) & set(rules), rules
 
 
+# scenario steps -> (step op, each notification the step posts with the rule explain shows for it).
+# [DOC ASPG-B, H-Types]: a non-mixable app's playback interrupts the active, non-mixable session (began);
+# when that app stops, the interruption ends with shouldResume; an app playing or stopping non-mixable
+# audio beside a mixable session in the foreground gets the secondary-audio hint instead.
+NOTE_RULE_ROWS = {
+    "an-other-app-interrupts": ("""
+        others:
+          music: {category: playback}
+        steps:
+          - session.setCategory: {category: playback}
+          - session.setActive: true
+          - others.play: music
+        """, "others.play", [("interruption", "interrupt.began")]),
+    "its-stop-ends-the-interruption": ("""
+        others:
+          music: {category: playback}
+        steps:
+          - session.setCategory: {category: playback}
+          - session.setActive: true
+          - others.play: music
+          - others.stop: music
+        """, "others.stop", [("interruption", "interrupt.ended-should-resume")]),
+    "beside-a-mixable-session-a-hint": ("""
+        others:
+          music: {category: playback}
+        steps:
+          - session.setCategory: {category: ambient}
+          - session.setActive: true
+          - others.play: music
+          - others.stop: music
+        """, "others.stop", [("silenceSecondaryAudioHint", "interrupt.secondary-hint")]),
+}
+
+
+@pytest.mark.parametrize("body, op, notes", NOTE_RULE_ROWS.values(), ids=NOTE_RULE_ROWS.keys())
+def test_the_rule_behind_each_notification_of_an_other_app(body, op, notes):
+    res = _passes("name: t\n" + textwrap.dedent(body))
+    assert [(n.name, n.rule) for s in res.steps if s.step.op == op for n in s.notifications] == notes
+
+
 # activation refused -> (the step's error name, the whole message). [DOC H-Session17, H-Errors; DEV
 # twilio-interruptions]: while a phone call is up the Phone app holds call priority, and activating a
 # category that records (record, playAndRecord) fails with insufficientPriority; the message says who
