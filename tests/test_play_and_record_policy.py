@@ -126,3 +126,13 @@ def test_the_built_in_microphone_is_the_hardwares(hardware, name):
     # [DEV gh:react-native-device-info/react-native-device-info#1020] port names per device
     decision = decide(PolicyState(Configuration("playAndRecord"), hardware=hardware))
     assert [p.name for p in decision.route.inputs] == [name]
+
+
+@pytest.mark.parametrize("hardware, name", [("iphone", "iPhone Microphone"), ("ipad", "iPad Microphone")])
+def test_a_preferred_built_in_microphone_beside_a2dp_output_is_the_hardwares(hardware, name):
+    # [DOC Doc-setPreferredInput] the preferred built-in mic records while the AirPods play over A2DP;
+    # [DEV gh:react-native-device-info/react-native-device-info#1020] its name per device
+    decision = decide(PolicyState(Configuration("playAndRecord", explicit=A2DP), _devices(("pods", "airpods-pro", 1)),
+                                  hardware=hardware, preferred_input="builtInMic"))
+    assert [(p.type, p.name) for p in decision.route.inputs] == [("builtInMic", name)]
+    assert [p.type for p in decision.route.outputs] == ["bluetoothA2DP"]
