@@ -1,0 +1,75 @@
+"""Which link a device gives the configuration (``device_link``), one device and configuration per row: the
+link, and the rules behind the choice. Each row's expectation comes from the rule it pins:
+
+- [DOC H-Types] record is input only, playback and the other output-only categories output only: a wired
+  device without a microphone gives record nothing, one with a microphone gives it its wired link.
+- [DOC H-Types26, Doc-bluetoothHighQualityRecording] bluetoothHighQualityRecording on a headset whose model
+  does not support it: alone it changes nothing (route.bt-high-quality-ignored), with allowBluetoothHFP
+  the headset falls back to plain HFP (route.bt-high-quality-fallback). Neither rule applies without the
+  option, outside playAndRecord, or to a device with no microphone to record from.
+- [INF live-rigs; PipeWire-bluez5, WirePlumber-0.4] on a rig the audio server picks the card profile: a
+  device gives the route the link its server carries (route.rig-link), and only where the configuration
+  allows that kind of link (HFP: playAndRecord or record with allowBluetoothHFP, on a model with a
+  microphone; A2DP: allowBluetoothA2DP in an output category or playAndRecord). A link HFP does not have
+  yet (a profile still coming up) does not stop the rig's HFP link from carrying the route.
+"""
+from __future__ import annotations
+
+import pytest
+
+from routesim.profiles.catalog import default_catalog
+from routesim.routes.phone.config import Configuration
+from routesim.routes.phone.policy import Device, _Trace, device_link
+
+CATALOG = default_catalog()
+HQ = "bluetoothHighQualityRecording"
+
+# id -> (model, category, options, device fields, link, rules fired, rules not fired)
+ROWS = {
+    # wired devices per category
+    "headphones-give-record-nothing": ("wired-headphones", "record", (), {}, None, [], []),
+    "a-wired-headset-records-wired": ("wired-headset", "record", (), {}, "wired", [], []),
+    "headphones-play-wired": ("wired-headphones", "playback", (), {}, "wired", [], []),
+    # bluetoothHighQualityRecording on a model without support
+    "high-quality-alone-is-ignored": ("airpods-pro", "playAndRecord", (HQ,), {}, None,
+                                      ["route.bt-high-quality-ignored"], ["route.bt-high-quality-fallback"]),
+    "high-quality-alone-is-ignored-on-a-one-mic-headset": ("generic-headset", "playAndRecord", (HQ,), {}, None,
+                                                           ["route.bt-high-quality-ignored"], []),
+    "high-quality-with-hfp-falls-back-to-hfp": ("airpods-pro", "playAndRecord", (HQ, "allowBluetoothHFP"), {}, "hfp",
+                                                ["route.bt-high-quality-fallback"], ["route.bt-high-quality-ignored"]),
+    "no-high-quality-rule-without-the-option": ("airpods-pro", "playAndRecord", ("allowBluetoothHFP",), {}, "hfp",
+                                                [], ["route.bt-high-quality-ignored", "route.bt-high-quality-fallback"]),
+    "no-high-quality-rule-for-playback": ("airpods-pro", "playback", (), {}, "a2dp",
+                                          [], ["route.bt-high-quality-ignored", "route.bt-high-quality-fallback"]),
+    "no-high-quality-rule-for-a-speaker-without-a-mic": ("generic-speaker", "playAndRecord", (HQ, "allowBluetoothA2DP"),
+                                                         {}, "a2dp", [],
+                                                         ["route.bt-high-quality-ignored", "route.bt-high-quality-fallback"]),
+    # the link a rig's audio server carries
+    "rig-hfp-carries-play-and-record-while-ours-is-still-coming-up": (
+        "airpods-pro", "playAndRecord", ("allowBluetoothHFP",), {"pending": frozenset({"hfp"}), "rig_link": "hfp"},
+        "hfp", ["route.rig-link"], []),
+    "rig-hfp-carries-record-while-ours-is-still-coming-up": (
+        "airpods-pro", "record", ("allowBluetoothHFP",), {"pending": frozenset({"hfp"}), "rig_link": "hfp"},
+        "hfp", ["route.rig-link"], []),
+    "rig-hfp-without-the-hfp-option-gives-nothing": (
+        "airpods-pro", "playAndRecord", ("allowBluetoothA2DP",), {"rig_link": "hfp"}, None, ["route.rig-link"], []),
+    "rig-hfp-gives-playback-nothing": ("airpods-pro", "playback", (), {"rig_link": "hfp"}, None, ["route.rig-link"], []),
+    "rig-a2dp-carries-play-and-record-with-the-a2dp-option": (
+        "airpods-pro", "playAndRecord", ("allowBluetoothHFP", "allowBluetoothA2DP"), {"rig_link": "a2dp"}, "a2dp",
+        ["route.rig-link"], []),
+    "rig-a2dp-without-the-a2dp-option-gives-nothing": (
+        "airpods-pro", "playAndRecord", ("allowBluetoothHFP",), {"rig_link": "a2dp"}, None, ["route.rig-link"], []),
+    "rig-with-no-profile-gives-nothing": ("airpods-pro", "playback", (), {"rig_link": "none"}, None,
+                                          ["route.rig-link"], []),
+    "rig-carrying-our-link-is-no-rig-rule": ("airpods-pro", "playback", (), {"rig_link": "a2dp"}, "a2dp",
+                                             [], ["route.rig-link"]),
+}
+
+
+@pytest.mark.parametrize("model, category, options, fields, link, fired, not_fired", ROWS.values(), ids=ROWS.keys())
+def test_the_link_a_device_gives(model, category, options, fields, link, fired, not_fired):
+    dev = Device("d", CATALOG.get(model), "D", "00:00:00:00:00:01", 1, **fields)
+    trace = _Trace()
+    assert device_link(dev, Configuration(category, explicit=frozenset(options)), trace) == link
+    assert set(fired) <= set(trace.rules), list(trace.rules)
+    assert not set(not_fired) & set(trace.rules), list(trace.rules)
