@@ -136,3 +136,19 @@ def test_a_preferred_built_in_microphone_beside_a2dp_output_is_the_hardwares(har
                                   hardware=hardware, preferred_input="builtInMic"))
     assert [(p.type, p.name) for p in decision.route.inputs] == [("builtInMic", name)]
     assert [p.type for p in decision.route.outputs] == ["bluetoothA2DP"]
+
+
+@pytest.mark.parametrize("output, port", [("builtInSpeaker", "builtInSpeaker"), ("builtInReceiver", "builtInReceiver")])
+def test_an_output_fallback_quirk_falls_back_to_the_output_it_names(output, port):
+    # [quirk vocabulary: output-fallback "falls back to the given built-in output"; a user's quirk file may
+    # name the receiver]: the bundled iOS 17 quirk, with its output parameter set per row
+    import dataclasses
+
+    platform = Platform("ios", (17, 4, 0))
+    model = next(m for m in CATALOG.models()
+                 if any(q.effect == "output-fallback" for q in CATALOG.quirks_for(m, platform, None)))
+    quirks = tuple(dataclasses.replace(q, params={**q.params, "output": output}) if q.effect == "output-fallback" else q
+                   for q in CATALOG.quirks_for(model, platform, None))
+    pods = Device("pods", model, "Pods", "00:00:00:00:00:01", 1, quirks=quirks)
+    decision = decide(PolicyState(Configuration("playAndRecord", explicit=A2DP), (pods,), platform=platform))
+    assert [p.type for p in decision.route.outputs] == [port]
