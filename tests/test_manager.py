@@ -84,3 +84,21 @@ async def test_two_sources_are_serialised_in_arrival_order():
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     assert phone.route.types() == ((), ("bluetoothA2DP",))  # last in wins
+
+
+def test_a_second_connect_is_refused_by_the_manager_and_by_the_model_itself():
+    """A Connected for a connected device: the manager refuses it before the model sees it; the model, used
+    directly, refuses it too, naming the accessory."""
+    import pytest
+
+    from routesim.events import AccessoryInfo
+    from routesim.routes.phone.errors import StepError
+
+    phone = Phone()
+    manager = RouteManager(phone, default_catalog())
+    event = Connected(AccessoryInfo("pods", "airpods-pro", "AirPods", "AA:BB:CC:DD:EE:01", None))
+    manager.dispatch(event)
+    with pytest.raises(StepError, match=r"^pods is already connected$"):
+        manager.dispatch(event)
+    with pytest.raises(StepError, match=r"^accessory 'pods' is already connected$"):
+        phone.connect("pods")

@@ -259,3 +259,16 @@ def test_the_step_a_quirk_changes_names_it(tmp_path, effect, params, platform, s
     (connect,) = [res for res in result.steps if res.step.op == "connect"]
     assert "route.quirk" in connect.rules
     assert [q.id for q in connect.quirks] == [f"test-{effect}"]
+
+
+def test_opening_the_case_connects_the_buds_so_the_negotiation_starts_then(tmp_path):
+    """case: open connects the buds (scenario contract), so a negotiation delay runs from the opening: buds put
+    in at once wait for it like any connect (negotiation-delay: "profile/codec negotiation takes this long")."""
+    _run_with(tmp_path, [("negotiation-delay", "{delay: 1s}", "{}")], """
+      - session.setCategory: {category: playback}
+      - ears: {accessory: pods, case: open}
+      - ears: {accessory: pods, left: in, right: in}
+      - expect: {route: {outputs: [builtInSpeaker]}}
+      - wait: 1s
+      - expect: {route: {outputs: [bluetoothA2DP]}, notifications: [{routeChange: {reason: newDeviceAvailable}}]}
+    """)
