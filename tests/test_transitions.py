@@ -254,6 +254,18 @@ ROWS = [
         lambda r: (r.call("rig_link_changed", "p", "a2dp"), r.notes(), r.call("rig_link_changed", "p", "hfp")),
         [(RC, "routeConfigurationChange"), AIC], ((HFP,), (HFP,)),
         after={"rigLink": "hfp", "noteRules": ["notify.rig-link", "notify.available-inputs-change"]}),
+    # the phone's choice leads for a device the rig kept out of the route too, once the app's change makes the
+    # phone want it, and for one the phone stops wanting (it asks for no profile); the rig's pin is dropped
+    Row("phone-wants-the-headset-the-rig-kept-out",
+        dict(category="playback", devices=(("p", "airpods-pro-2"),)),
+        lambda r: (r.call("rig_link_changed", "p", "hfp"), r.notes(),
+                   r.call("set_category", "playAndRecord", "voiceChat", ())),
+        [(RC, "categoryChange"), AIC], ((HFP,), (HFP,)),
+        after={"rigLink": None, "commands": [("p", "hfp", "lc3-a127")]}),
+    Row("phone-stops-wanting-the-headset-the-rig-carries",
+        dict(category="playback", devices=(("p", "airpods-pro-2"),)),
+        lambda r: (r.call("rig_link_changed", "p", "a2dp"), r.notes(), r.call("set_category", "record", "default", ())),
+        [(RC, "categoryChange"), AIC], ((MIC,), ()), after={"rigLink": None, "commands": [("p", "none", None)]}),
     # a rig that carries no audio link for the device (its card profile off) takes it out of the route
     Row("rig-carries-no-link", dict(category="playback", devices=(("p", "airpods-pro-2"),)),
         lambda r: r.call("rig_link_changed", "p", "off"),
