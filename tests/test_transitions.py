@@ -365,6 +365,12 @@ ROWS = [
         dict(category="playback", devices=(("p", "airpods-pro"), ("w", "wired-headphones"))),
         lambda r: (r.call("pick_route", "p"), r.notes(), r.disconnect("p")), [(RC, "oldDeviceUnavailable")],
         ((), (HP,)), after={"picked": None}),
+    # ...and a new device taking the route ends it too (the route changed for another reason), so the next
+    # change finds no choice standing
+    Row("picked-speaker-ends-when-a-new-device-takes-the-route",
+        dict(category="playback", devices=(("p", "airpods-pro"),), spare=(("w", "wired-headphones"),)),
+        lambda r: (r.call("pick_route", "speaker"), r.notes(), r.connect("w")), [(RC, "newDeviceAvailable")],
+        ((), (HP,)), after={"picked": None}),
     # the picker is the user's choice: it replaces the app's speaker override [DOC QA1754: the override
     # lasts until the route changes] and posts override (contract)
     Row("pick-replaces-the-speaker-override",
