@@ -265,6 +265,22 @@ RULE_ROWS = {
           - session.setActive: true
           - others.play: music
         """, "others.play", ["interrupt.mixable-not-interrupted", "interrupt.secondary-hint"], ["interrupt.began"]),
+    # a mixable session activating beside a playing non-mixable app leaves it playing and is not interrupted
+    # (the rule); beside a mixable app there is nothing to say [DOC ASPG-B, ASPG-Int; H-Types: ambient mixes]
+    "mixable-activation-beside-a-non-mixable-app": ("""
+        others:
+          music: {category: playback, playing: true}
+        steps:
+          - session.setCategory: {category: ambient}
+          - session.setActive: true
+        """, "session.setActive", ["interrupt.mixable-not-interrupted"], ["activate.interrupts-non-mixable"]),
+    "mixable-activation-beside-a-mixable-app": ("""
+        others:
+          game: {category: ambient, playing: true}
+        steps:
+          - session.setCategory: {category: ambient}
+          - session.setActive: true
+        """, "session.setActive", [], ["interrupt.mixable-not-interrupted", "activate.interrupts-non-mixable"]),
     # a non-mixable activation interrupts a spoken-audio app like any other non-mixable one; the
     # spoken-audio rule is for a mixable session with interruptSpokenAudioAndMixWithOthers [DOC H-Types]
     "non-mixable-activation-over-spoken-audio": ("""
