@@ -73,3 +73,30 @@ def test_the_link_a_device_gives(model, category, options, fields, link, fired, 
     assert device_link(dev, Configuration(category, explicit=frozenset(options)), trace) == link
     assert set(fired) <= set(trace.rules), list(trace.rules)
     assert not set(not_fired) & set(trace.rules), list(trace.rules)
+
+
+# Output-only categories (playback here): id -> (devices (key, model, seq, device fields), output (type, owner),
+# rules fired, rules not fired). [DOC Doc-A2DP, H-Types; QA1754] the newest allowed device plays
+# (route.last-in-wins only when there is a choice); [DOC H-Types, Doc-A2DP] output-only categories do not use
+# an HFP-only headset; a device whose A2DP is still coming up is passed over without that rule.
+OUTPUT_ONLY_ROWS = {
+    "one-device-is-no-last-in-choice": ([("pods", "airpods-pro", 1, {})], ("bluetoothA2DP", "pods"),
+                                        ["route.output-only-last-in"], ["route.last-in-wins"]),
+    "two-devices-the-newest-plays": ([("pods", "airpods-pro", 1, {}), ("spk", "generic-speaker", 2, {})],
+                                     ("bluetoothA2DP", "spk"), ["route.last-in-wins"], []),
+    "an-hfp-only-headset-does-not-play": ([("hs", "generic-hfp-only", 1, {})], ("builtInSpeaker", None),
+                                          ["route.hfp-only-not-for-playback"], []),
+    "a2dp-still-coming-up-is-no-hfp-only-headset": ([("pods", "airpods-pro", 1, {"pending": frozenset({"a2dp"})})],
+                                                    ("builtInSpeaker", None), [], ["route.hfp-only-not-for-playback"]),
+}
+
+
+@pytest.mark.parametrize("devices, output, fired, not_fired", OUTPUT_ONLY_ROWS.values(), ids=OUTPUT_ONLY_ROWS.keys())
+def test_playback_chooses(devices, output, fired, not_fired):
+    from routesim.routes.phone.policy import PolicyState, decide
+
+    devs = tuple(Device(k, CATALOG.get(m), k.title(), f"00:00:00:00:00:{seq:02X}", seq, **f) for k, m, seq, f in devices)
+    decision = decide(PolicyState(Configuration("playback"), devs))
+    assert [(p.type, p.owner) for p in decision.route.outputs] == [output]
+    assert set(fired) <= set(decision.rules), decision.rules
+    assert not set(not_fired) & set(decision.rules), decision.rules

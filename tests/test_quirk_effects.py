@@ -184,6 +184,18 @@ SEVERAL = {
     # a quirk for one category, mode and option applies in that configuration...
     "a-quirk-for-voice-chat-with-hfp": (
         [("extra-route-change", "{reason: override}", ONLY_VOICE_HFP)], EXTRA_OVERRIDE.format(setup=VOICE), "route.quirk"),
+    # a quirk the policy applies (a refused profile) for one mode: in that mode HFP is refused...
+    "a-refusal-for-voice-chat-in-voice-chat": ([("profile-refused", "{profile: hfp}", ONLY_VOICE_HFP)], f"""
+      - {VOICE}
+      - connect: pods
+      - expect: {{route: {{inputs: [builtInMic], outputs: [builtInReceiver]}}}}
+    """, "route.quirk"),
+    # ...and in the default mode HFP comes up
+    "a-refusal-for-voice-chat-not-in-the-default-mode": ([("profile-refused", "{profile: hfp}", ONLY_VOICE_HFP)], f"""
+      - {HFP}
+      - connect: pods
+      - expect: {{route: {{inputs: [bluetoothHFP], outputs: [bluetoothHFP]}}}}
+    """, None),
     # ...and not in another mode, or without the option
     "not-in-another-mode": ([("extra-route-change", "{reason: override}", ONLY_VOICE_HFP)], NO_EXTRA, None),
     "not-in-another-category": ([("extra-route-change", "{reason: override}", "{category: [playback]}")], NO_EXTRA, None),
