@@ -371,6 +371,32 @@ ROWS = [
         dict(category="playback", devices=(("p", "airpods-pro"),), spare=(("w", "wired-headphones"),)),
         lambda r: (r.call("pick_route", "speaker"), r.notes(), r.connect("w")), [(RC, "newDeviceAvailable")],
         ((), (HP,)), after={"picked": None}),
+    # --- the session model's own steps, as the third mutation pass showed them unpinned ---
+    # Doc-RouteChangeReason: a category change posts categoryChange (notify.category-change); a change of
+    # options in the same category that moves the route posts categoryChange too, under its own rule
+    # (notify.config-route-change) [ASPG-Route; INF scenario-format decisions]
+    Row("category-change-names-its-rule", dict(category="playAndRecord"),
+        lambda r: r.call("set_category", "playback", "default", ()), [(RC, "categoryChange"), AIC], ((), (SPK,)),
+        note_rules=["notify.category-change", "notify.available-inputs-change"]),
+    Row("options-moving-the-route-name-their-rule", dict(category="playAndRecord"),
+        lambda r: r.call("set_category", "playAndRecord", "default", ("defaultToSpeaker",)), [(RC, "categoryChange")],
+        ((MIC,), (SPK,)), note_rules=["notify.config-route-change"]),
+    # [DOC H-Types26] shortFormVideo exists from iOS 26.0: asking for it earlier fails with badParam
+    Row("mode-newer-than-platform", dict(platform="ios-18.0"),
+        lambda r: r.call("set_category", "playback", "shortFormVideo", ()), [], None, error="badParam",
+        message="mode shortFormVideo does not exist before iOS 26.0", after={"category": "soloAmbient"}),
+    # bt commands follow what the phone wants: leaving voice chat asks the headset for A2DP (its codec), a
+    # category without Bluetooth asks a headset on HFP for no profile, and a wired device gets no command
+    Row("leaving-voice-chat-asks-for-a2dp", dict(category="playAndRecord", mode="voiceChat",
+                                                 devices=(("p", "airpods-pro-2"),)),
+        lambda r: r.call("set_category", "playback", "default", ()), [(RC, "categoryChange"), AIC], ((), (A2DP,)),
+        after={"commands": [("p", "a2dp", "aac")]}),
+    Row("record-without-bluetooth-asks-hfp-for-nothing", dict(category="playAndRecord", mode="voiceChat",
+                                                              devices=(("p", "airpods-pro-2"),)),
+        lambda r: r.call("set_category", "record", "default", ()), [(RC, "categoryChange"), AIC], ((MIC,), ()),
+        after={"commands": [("p", "none", None)]}),
+    Row("a-wired-device-gets-no-command", dict(category="playback", devices=(("w", "wired-headphones"),)),
+        lambda r: r.disconnect("w"), [(RC, "oldDeviceUnavailable")], ((), (SPK,)), after={"commands": []}),
     # the picker is the user's choice: it replaces the app's speaker override [DOC QA1754: the override
     # lasts until the route changes] and posts override (contract)
     Row("pick-replaces-the-speaker-override",
