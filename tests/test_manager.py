@@ -102,3 +102,10 @@ def test_a_second_connect_is_refused_by_the_manager_and_by_the_model_itself():
         manager.dispatch(event)
     with pytest.raises(StepError, match=r"^accessory 'pods' is already connected$"):
         phone.connect("pods")
+
+
+def test_the_model_is_an_iphone_unless_told():
+    # [DEV gh:react-native-device-info/react-native-device-info#1020] the built-in mic's name per device
+    phone = Phone()
+    phone.set_category("playAndRecord", "default", ())
+    assert [(p.type, p.name) for p in phone.route.inputs] == [("builtInMic", "iPhone Microphone")]
