@@ -284,3 +284,15 @@ def test_opening_the_case_connects_the_buds_so_the_negotiation_starts_then(tmp_p
       - wait: 1s
       - expect: {route: {outputs: [bluetoothA2DP]}, notifications: [{routeChange: {reason: newDeviceAvailable}}]}
     """)
+
+
+def test_a_forced_rate_names_its_quirk_on_the_connect(tmp_path):
+    """explain shows the quirk that set the rate, and route.quirk among the connect's rules."""
+    result = run_with_quirk(tmp_path, "rate", "sample-rate-forced", "{link: hfp, rate: 24000}", "ios-26.0", f"""
+      - {HFP}
+      - connect: pods
+      - expect: {{session: {{sampleRate: 24000}}}}
+    """)
+    (connect,) = [s for s in result.steps if s.step.op == "connect"]
+    assert [q.id for q in connect.quirks] == ["test-rate"]
+    assert "route.quirk" in connect.rules, connect.rules
