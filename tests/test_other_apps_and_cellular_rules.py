@@ -265,6 +265,15 @@ RULE_ROWS = {
           - session.setActive: true
           - others.play: music
         """, "others.play", ["interrupt.mixable-not-interrupted", "interrupt.secondary-hint"], ["interrupt.began"]),
+    # a session that never set a category (soloAmbient) and never overrode the output: an interruption ends
+    # no override [DOC QA1754: only an override in place is ended by an interruption]
+    "interruption-in-the-default-category-ends-no-override": ("""
+        others:
+          music: {category: playback}
+        steps:
+          - session.setActive: true
+          - others.play: music
+        """, "others.play", ["interrupt.began"], ["route.override-cleared"]),
     # a mixable session activating beside a playing non-mixable app leaves it playing and is not interrupted
     # (the rule); beside a mixable app there is nothing to say [DOC ASPG-B, ASPG-Int; H-Types: ambient mixes]
     "mixable-activation-beside-a-non-mixable-app": ("""
