@@ -44,12 +44,23 @@ ROWS = {
     "no-high-quality-rule-for-a-speaker-without-a-mic": ("generic-speaker", "playAndRecord", (HQ, "allowBluetoothA2DP"),
                                                          {}, "a2dp", [],
                                                          ["route.bt-high-quality-ignored", "route.bt-high-quality-fallback"]),
+    # [DOC H-Types, Doc-allowBluetoothA2DP] with both Bluetooth options, playAndRecord takes HFP before A2DP
+    # (route.hfp-before-a2dp); with one option, or in record, there is no such choice to explain
+    "hfp-before-a2dp-with-both-options": ("airpods-pro", "playAndRecord", ("allowBluetoothHFP", "allowBluetoothA2DP"),
+                                          {}, "hfp", ["route.hfp-before-a2dp"], []),
+    "no-hfp-before-a2dp-with-the-hfp-option-alone": ("airpods-pro", "playAndRecord", ("allowBluetoothHFP",), {}, "hfp",
+                                                     [], ["route.hfp-before-a2dp"]),
+    "no-hfp-before-a2dp-in-record": ("airpods-pro", "record", ("allowBluetoothHFP",), {}, "hfp",
+                                     [], ["route.hfp-before-a2dp"]),
     # the link a rig's audio server carries
     "rig-hfp-carries-play-and-record-while-ours-is-still-coming-up": (
         "airpods-pro", "playAndRecord", ("allowBluetoothHFP",), {"pending": frozenset({"hfp"}), "rig_link": "hfp"},
         "hfp", ["route.rig-link"], []),
     "rig-hfp-carries-record-while-ours-is-still-coming-up": (
         "airpods-pro", "record", ("allowBluetoothHFP",), {"pending": frozenset({"hfp"}), "rig_link": "hfp"},
+        "hfp", ["route.rig-link"], []),
+    "rig-hfp-carries-a-one-microphone-headset": (
+        "generic-headset", "playAndRecord", ("allowBluetoothHFP",), {"pending": frozenset({"hfp"}), "rig_link": "hfp"},
         "hfp", ["route.rig-link"], []),
     "rig-hfp-without-the-hfp-option-gives-nothing": (
         "airpods-pro", "playAndRecord", ("allowBluetoothA2DP",), {"rig_link": "hfp"}, None, ["route.rig-link"], []),
@@ -100,3 +111,25 @@ def test_playback_chooses(devices, output, fired, not_fired):
     assert [(p.type, p.owner) for p in decision.route.outputs] == [output]
     assert set(fired) <= set(decision.rules), decision.rules
     assert not set(not_fired) & set(decision.rules), decision.rules
+
+
+@pytest.mark.parametrize("rig", [None, "hfp"])
+def test_an_hfp_headset_without_a_microphone_gives_no_two_way_link(rig):
+    # [DOC H-Types] HFP is the two-way link: it is chosen (and a rig's HFP used) to record from the headset,
+    # so a model whose file lists HFP but no microphone (the format allows it) gives A2DP where allowed
+    import dataclasses
+
+    model = dataclasses.replace(CATALOG.get("generic-headset"), microphones=0)
+    dev = Device("d", model, "D", "00:00:00:00:00:01", 1, rig_link=rig)
+    config = Configuration("playAndRecord", explicit=frozenset({"allowBluetoothHFP", "allowBluetoothA2DP"}))
+    assert device_link(dev, config, _Trace()) == (None if rig else "a2dp")
+
+
+def test_carplay_output_uid_carries_the_cars_address():
+    # [DEV gh:react-native-device-info/react-native-device-info#1020, hackmd-tacl-tsco] CarPlay's port uid is the
+    # car's address followed by -Audio-AudioMain-1
+    from routesim.routes.phone.policy import PolicyState, decide
+
+    car = Device("car", CATALOG.get("carplay"), "My Car", "00:11:22:33:44:55", 1)
+    decision = decide(PolicyState(Configuration("playback"), (car,)))
+    assert [(p.type, p.uid) for p in decision.route.outputs] == [("carAudio", "00:11:22:33:44:55-Audio-AudioMain-1")]

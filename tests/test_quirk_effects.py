@@ -184,6 +184,13 @@ SEVERAL = {
     # a quirk for one category, mode and option applies in that configuration...
     "a-quirk-for-voice-chat-with-hfp": (
         [("extra-route-change", "{reason: override}", ONLY_VOICE_HFP)], EXTRA_OVERRIDE.format(setup=VOICE), "route.quirk"),
+    # a refused A2DP in playback: the device gives no output link, the speaker plays (profile-refused: "the
+    # device refuses the profile when the phone asks for it"; route.output-only-last-in: else the speaker)
+    "a-refused-a2dp-leaves-playback-on-the-speaker": ([("profile-refused", "{profile: a2dp}", "{}")], """
+      - session.setCategory: {category: playback}
+      - connect: pods
+      - expect: {route: {outputs: [builtInSpeaker]}}
+    """, "route.quirk"),
     # a quirk the policy applies (a refused profile) for one mode: in that mode HFP is refused...
     "a-refusal-for-voice-chat-in-voice-chat": ([("profile-refused", "{profile: hfp}", ONLY_VOICE_HFP)], f"""
       - {VOICE}
