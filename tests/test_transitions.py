@@ -371,6 +371,11 @@ ROWS = [
         dict(category="playback", devices=(("p", "airpods-pro"),), spare=(("w", "wired-headphones"),)),
         lambda r: (r.call("pick_route", "speaker"), r.notes(), r.connect("w")), [(RC, "newDeviceAvailable")],
         ((), (HP,)), after={"picked": None}),
+    # no choice stands before the user makes one: a rig's report in the default category is decided
+    # without the picker (contract: pickRoute's choice holds until the route next changes)
+    Row("no-picker-choice-before-one-is-made", dict(devices=(("p", "airpods-pro-2"),)),
+        lambda r: r.call("rig_link_changed", "p", "hfp"), [(RC, "routeConfigurationChange")], ((), (SPK,)),
+        not_decided=("route.picker",), after={"picked": None}),
     # --- the session model's own steps, as the third mutation pass showed them unpinned ---
     # Doc-RouteChangeReason: a category change posts categoryChange (notify.category-change); a change of
     # options in the same category that moves the route posts categoryChange too, under its own rule
