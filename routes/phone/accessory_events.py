@@ -13,7 +13,7 @@ from routesim.profiles.model import Model, Quirk
 from routesim.profiles.quirks import session_matches
 
 from routesim.routes.phone.errors import StepError
-from routesim.routes.phone.policy import available_inputs, decide, device_link
+from routesim.routes.phone.policy import available_inputs, device_link
 
 
 @dataclass(slots=True)
@@ -76,8 +76,7 @@ class AccessoryEvents:
 
         if silent:
             mutate()
-            self.decision = decide(self._policy_state())
-            self._inputs_seen = self._input_uids()
+            self.decide_quietly()
             return
         self._start_delays(acc)
         self._change(mutate, "newDeviceAvailable")

@@ -69,7 +69,6 @@ from typing import Any, Callable
 from routesim.routes.phone.config import Configuration
 from routesim.routes.phone.errors import CallKitRequestError, SessionError, StepError
 from routesim.routes.phone.others import INTERRUPTED, PLAYING
-from routesim.routes.phone.policy import decide
 
 # call states (scenario-format `calls:`)
 RINGING, CONNECTING, ACTIVE, HELD, ENDED = "ringing", "connecting", "active", "held", "ended"
@@ -609,13 +608,8 @@ class CallCenter:
     def on_media_reset(self) -> None:
         self.system_active = False
         self._call_speaker = False
-        phone = self.phone
-        if phone.call_config is not None:
-            # The system's call session goes with the reset. The phone decided its reset route before telling
-            # its observers, still through the call session: decide again from the reset configuration [INF].
-            phone.call_config = None
-            phone.decision = decide(phone._policy_state())
-            phone._inputs_seen = phone._input_uids()
+        # The system's call session goes with the reset [INF]; the phone decides its reset route after this.
+        self.phone.call_config = None
 
     def on_route(self, phone, old, new) -> None:
         """While the call has the session, the call UI's speaker goes off when the speaker override ends

@@ -372,10 +372,15 @@ class Phone(AccessoryEvents, OtherApps):
         self.preferred_input = None
         self.picked = None
         self.interrupted_by = None
+        self._notify("on_media_reset")  # first: observers drop what the reset ends (CallKit its call session)
+        self.decide_quietly()
+        self.post("mediaServicesWereReset", "interrupt.media-services-reset")
+
+    def decide_quietly(self) -> None:
+        """Decide the route afresh without posting anything: for a state the app hears of otherwise (a
+        media-services reset) or not at all (an accessory connected before the story starts)."""
         self.decision = decide(self._policy_state())
         self._inputs_seen = self._input_uids()
-        self._notify("on_media_reset")
-        self.post("mediaServicesWereReset", "interrupt.media-services-reset")
 
     # ------------------------------------------------------------------ what the app reads
     @property
