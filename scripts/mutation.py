@@ -158,9 +158,9 @@ def refresh_kept(recheck_survivors: bool) -> None:
     new tests count. With ``recheck_survivors``, survivors and mutants no test reached are run again."""
     kept = WORK / "mutants" / "src"
     if kept.exists():
-        for path in sorted(kept.rglob("*"), reverse=True):
+        for path in list(kept.rglob("*")):
             if path.is_file() and path.suffix != ".meta":
-                path.unlink()
+                path.unlink()  # folders stay: mutmut copies into them
     (WORK / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     if not recheck_survivors:
         return

@@ -147,7 +147,7 @@ def test_a_child_left_running_at_exit_is_not_reported_but_other_asyncio_warnings
     loop closed and would warn ("Loop … that handles pid … is closed")."""
     import io
     import logging
-    import time
+    import threading
 
     from routesim.routes.cli.unattended import configure_logging
 
@@ -159,7 +159,11 @@ def test_a_child_left_running_at_exit_is_not_reported_but_other_asyncio_warnings
         loop = asyncio.new_event_loop()
         loop.run_until_complete(asyncio.create_subprocess_exec("sleep", "0.2"))
         loop.close()
-        time.sleep(0.6)  # the child exits; the watcher's thread finds the loop closed
+        # asyncio's watcher thread for the child (asyncio-waitpid-N) reaps it, finds the loop closed and logs
+        watchers = [t for t in threading.enumerate() if t.name.startswith("asyncio-waitpid-")]
+        assert watchers, "asyncio waits for the child in a thread of its own"
+        for t in watchers:
+            t.join(10)
         logging.getLogger("asyncio").warning("Executing %s took %.3f seconds", "a task", 0.2)
     finally:
         for n, (handlers, level) in saved.items():

@@ -15,11 +15,13 @@ link, and the rules behind the choice. Each row's expectation comes from the rul
 """
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from routesim.profiles.catalog import default_catalog
 from routesim.routes.phone.config import Configuration
-from routesim.routes.phone.policy import Device, _Trace, device_link
+from routesim.routes.phone.policy import Device, PolicyState, _Trace, decide, device_link
 
 CATALOG = default_catalog()
 HQ = "bluetoothHighQualityRecording"
@@ -104,8 +106,6 @@ OUTPUT_ONLY_ROWS = {
 
 @pytest.mark.parametrize("devices, output, fired, not_fired", OUTPUT_ONLY_ROWS.values(), ids=OUTPUT_ONLY_ROWS.keys())
 def test_playback_chooses(devices, output, fired, not_fired):
-    from routesim.routes.phone.policy import PolicyState, decide
-
     devs = tuple(Device(k, CATALOG.get(m), k.title(), f"00:00:00:00:00:{seq:02X}", seq, **f) for k, m, seq, f in devices)
     decision = decide(PolicyState(Configuration("playback"), devs))
     assert [(p.type, p.owner) for p in decision.route.outputs] == [output]
@@ -117,8 +117,6 @@ def test_playback_chooses(devices, output, fired, not_fired):
 def test_an_hfp_headset_without_a_microphone_gives_no_two_way_link(rig):
     # [DOC H-Types] HFP is the two-way link: it is chosen (and a rig's HFP used) to record from the headset,
     # so a model whose file lists HFP but no microphone (the format allows it) gives A2DP where allowed
-    import dataclasses
-
     model = dataclasses.replace(CATALOG.get("generic-headset"), microphones=0)
     dev = Device("d", model, "D", "00:00:00:00:00:01", 1, rig_link=rig)
     config = Configuration("playAndRecord", explicit=frozenset({"allowBluetoothHFP", "allowBluetoothA2DP"}))
@@ -128,8 +126,6 @@ def test_an_hfp_headset_without_a_microphone_gives_no_two_way_link(rig):
 def test_carplay_output_uid_carries_the_cars_address():
     # [DEV gh:react-native-device-info/react-native-device-info#1020, hackmd-tacl-tsco] CarPlay's port uid is the
     # car's address followed by -Audio-AudioMain-1
-    from routesim.routes.phone.policy import PolicyState, decide
-
     car = Device("car", CATALOG.get("carplay"), "My Car", "00:11:22:33:44:55", 1)
     decision = decide(PolicyState(Configuration("playback"), (car,)))
     assert [(p.type, p.uid) for p in decision.route.outputs] == [("carAudio", "00:11:22:33:44:55-Audio-AudioMain-1")]

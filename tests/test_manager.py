@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-from routesim.events import Connected, Disconnected, NegotiationCommand, Renamed, SwitchProfile
+import pytest
+
+from routesim.events import AccessoryInfo, Connected, Disconnected, NegotiationCommand, Renamed, SwitchProfile
 from routesim.bt.virtual import VirtualAccessories
 from routesim.profiles.catalog import default_catalog
 from routesim.routes.live.manager import RouteManager
+from routesim.routes.phone.errors import StepError
 from routesim.routes.phone.session import Phone
 
 
@@ -89,11 +92,6 @@ async def test_two_sources_are_serialised_in_arrival_order():
 def test_a_second_connect_is_refused_by_the_manager_and_by_the_model_itself():
     """A Connected for a connected device: the manager refuses it before the model sees it; the model, used
     directly, refuses it too, naming the accessory."""
-    import pytest
-
-    from routesim.events import AccessoryInfo
-    from routesim.routes.phone.errors import StepError
-
     phone = Phone()
     manager = RouteManager(phone, default_catalog())
     event = Connected(AccessoryInfo("pods", "airpods-pro", "AirPods", "AA:BB:CC:DD:EE:01", None))

@@ -14,6 +14,8 @@ the rules behind the decision (what `explain` shows). Each row's expectation com
 """
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from routesim.profiles.catalog import default_catalog
@@ -107,15 +109,25 @@ def test_play_and_record_chooses(options, devices, fields, inputs, outputs, fire
     assert not set(not_fired) & set(decision.rules), decision.rules
 
 
+IOS_17 = Platform("ios", (17, 4, 0))
+
+
+def _pods_with_the_output_fallback_quirk(output: str | None = None) -> Device:
+    """A model the bundled catalog gives an output-fallback quirk on iOS 17, with its quirks there; ``output``
+    replaces the quirk's output parameter (a user's quirk file may name the receiver)."""
+    model = next(m for m in CATALOG.models()
+                 if any(q.effect == "output-fallback" for q in CATALOG.quirks_for(m, IOS_17, None)))
+    quirks = tuple(dataclasses.replace(q, params={**q.params, "output": output})
+                   if output and q.effect == "output-fallback" else q
+                   for q in CATALOG.quirks_for(model, IOS_17, None))
+    return Device("pods", model, "Pods", "00:00:00:00:00:01", 1, quirks=quirks)
+
+
 def test_a_quirk_that_moves_a2dp_output_to_the_speaker_keeps_the_preferred_input():
     # [DEV the catalog's output-fallback quirk, iOS 17 with allowBluetoothA2DP; DOC Doc-setPreferredInput]:
     # the output falls back to the speaker and the preferred built-in microphone still records
-    model = next(m for m in CATALOG.models()
-                 if any(q.effect == "output-fallback" for q in CATALOG.quirks_for(m, Platform("ios", (17, 4, 0)), None)))
-    quirks = tuple(CATALOG.quirks_for(model, Platform("ios", (17, 4, 0)), None))
-    pods = Device("pods", model, "Pods", "00:00:00:00:00:01", 1, quirks=quirks)
-    decision = decide(PolicyState(Configuration("playAndRecord", explicit=A2DP), (pods,),
-                                  platform=Platform("ios", (17, 4, 0)), preferred_input="builtInMic"))
+    decision = decide(PolicyState(Configuration("playAndRecord", explicit=A2DP), (_pods_with_the_output_fallback_quirk(),),
+                                  platform=IOS_17, preferred_input="builtInMic"))
     assert [p.type for p in decision.route.inputs] == ["builtInMic"]
     assert [p.type for p in decision.route.outputs] == ["builtInSpeaker"]
     assert {"route.quirk", "route.preferred-input"} <= set(decision.rules), decision.rules
@@ -138,17 +150,9 @@ def test_a_preferred_built_in_microphone_beside_a2dp_output_is_the_hardwares(har
     assert [p.type for p in decision.route.outputs] == ["bluetoothA2DP"]
 
 
-@pytest.mark.parametrize("output, port", [("builtInSpeaker", "builtInSpeaker"), ("builtInReceiver", "builtInReceiver")])
-def test_an_output_fallback_quirk_falls_back_to_the_output_it_names(output, port):
-    # [quirk vocabulary: output-fallback "falls back to the given built-in output"; a user's quirk file may
-    # name the receiver]: the bundled iOS 17 quirk, with its output parameter set per row
-    import dataclasses
-
-    platform = Platform("ios", (17, 4, 0))
-    model = next(m for m in CATALOG.models()
-                 if any(q.effect == "output-fallback" for q in CATALOG.quirks_for(m, platform, None)))
-    quirks = tuple(dataclasses.replace(q, params={**q.params, "output": output}) if q.effect == "output-fallback" else q
-                   for q in CATALOG.quirks_for(model, platform, None))
-    pods = Device("pods", model, "Pods", "00:00:00:00:00:01", 1, quirks=quirks)
-    decision = decide(PolicyState(Configuration("playAndRecord", explicit=A2DP), (pods,), platform=platform))
-    assert [p.type for p in decision.route.outputs] == [port]
+@pytest.mark.parametrize("output", ["builtInSpeaker", "builtInReceiver"])
+def test_an_output_fallback_quirk_falls_back_to_the_output_it_names(output):
+    # [quirk vocabulary: output-fallback "falls back to the given built-in output"]
+    pods = _pods_with_the_output_fallback_quirk(output)
+    decision = decide(PolicyState(Configuration("playAndRecord", explicit=A2DP), (pods,), platform=IOS_17))
+    assert [p.type for p in decision.route.outputs] == [output]
