@@ -45,6 +45,10 @@ class Announcer:
         self.emit = emit
         self.announced: dict[str, _Announced] = {}
         self._degrade_timers: dict[str, Any] = {}
+        # A bluetoothd back within the restart grace takes the name before it has announced its devices
+        # (it loads them after, and a link may show down until then [INF]): until this time a device it does not
+        # show connected keeps its announcement; then whatever it has not brought back is gone.
+        self.hold_losses_until: float | None = None
 
     def cancel_timers(self) -> None:
         for timer in self._degrade_timers.values():
@@ -79,6 +83,8 @@ class Announcer:
         ``final``: the loss grace is over, so losses are announced too."""
         info, battery, profile = self._wanted(address)
         ann = self.announced.get(address)
+        if info is None and ann is not None and not final and self._holding(address):
+            return
         if info is None:
             timer = self._degrade_timers.pop(address, None)
             if timer is not None:
@@ -117,6 +123,15 @@ class Announcer:
             self._degrade_timers[address] = self.settings.clock.call_later(
                 self.settings.degrade_grace, lambda: self._flush(address)
             )
+
+    def _holding(self, address: str) -> bool:
+        until = self.hold_losses_until
+        left = until - self.settings.clock.now() if until is not None else 0.0
+        if left <= 0:
+            return False
+        if address not in self._degrade_timers:
+            self._degrade_timers[address] = self.settings.clock.call_later(left, lambda: self._flush(address))
+        return True
 
     def _flush(self, address: str) -> None:
         self._degrade_timers.pop(address, None)

@@ -370,6 +370,8 @@ class BluezConnection:
     def _owner_back(self) -> None:
         self._cancel_grace()
         away = self.settings.clock.now() - (self._left_at or 0.0)
+        if not self._left_reported:  # back within the grace: what it has not shown yet may still come
+            self.announcer.hold_losses_until = (self._left_at or 0.0) + self.settings.restart_grace
         if self._left_reported:
             self.settings.report_status("bluetoothd-back", f"bluetoothd is back on the bus (away {_span(away)})")
         else:
