@@ -98,6 +98,8 @@ def _refused(dev: Device, config: Configuration, profile: str, trace: _Trace) ->
     if profile in dev.pending:
         trace.rules["route.quirk"] = None
         return True
+    if not dev.quirks:
+        return False
     for q in _active_quirks(dev, config, "profile-refused"):
         if q.params.get("profile") == profile:
             trace.quirks.append(q)
@@ -170,7 +172,10 @@ def wired_input_port(dev: Device) -> Port:
 
 
 def _newest_first(state: PolicyState) -> list[Device]:
-    available = [d for d in state.devices if d.available]
+    devices = state.devices
+    if len(devices) < 2:
+        return [d for d in devices if d.available]
+    available = [d for d in devices if d.available]
     if len(available) > 1:
         available.sort(key=_SEQ, reverse=True)  # reverse=True keeps equal keys in their order, as -seq did
     return available
@@ -202,12 +207,6 @@ def decide(state: PolicyState) -> Decision:
     """The route for a state, and why. Pure, so a state seen before (a scenario re-checking an unchanged
     route, the same configuration on another run) is answered from a cache; ``decide.__wrapped__`` is
     the uncached function (benchmarks). A Decision is never changed after it is made."""
-    return _decide(state)
-
-
-def _decide(state: PolicyState) -> Decision:
-    if not state.devices:
-        return _decide_links(state)
     for d in state.devices:
         if d.rig_link is not None:
             break

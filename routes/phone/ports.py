@@ -7,6 +7,7 @@ Names and UIDs follow device dumps [DEV gh:react-native-device-info/react-native
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from routesim.routes.phone.frozen import quick_init
 
@@ -65,12 +66,16 @@ _WIRED_NAMES = {
 }
 
 
+# A port is a value fixed by its accessory's key, name and address: each is made once and shared (route
+# decisions ask for the same ports over and over; equal ports compare equal either way).
+@lru_cache(maxsize=1024)
 def bluetooth_port(kind: str, key: str, name: str, address: str) -> Port:
     if kind == "hfp":
         return Port("bluetoothHFP", name, f"{address}-tsco", 1, key)
     return Port("bluetoothA2DP", name, f"{address}-tacl", 2, key)
 
 
+@lru_cache(maxsize=1024)
 def wired_port(port_type: str, key: str, name: str, address: str, channels: int | None = None) -> Port:
     """``channels``: the accessory's own count (an input's, from the catalog); else the port type's."""
     default_name, uid, type_channels = _WIRED_NAMES.get(port_type, (None, port_type, 2))
