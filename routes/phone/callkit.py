@@ -72,6 +72,7 @@ from routesim.routes.phone.others import INTERRUPTED, PLAYING
 
 # call states (scenario-format `calls:`)
 RINGING, CONNECTING, ACTIVE, HELD, ENDED = "ringing", "connecting", "active", "held", "ended"
+LIVE = (RINGING, CONNECTING, ACTIVE, HELD)
 
 # the system's call session when the app never configured playAndRecord [INF]
 CALL_SESSION = Configuration("playAndRecord", "voiceChat", frozenset())
@@ -131,6 +132,9 @@ class CallCenter:
         # configured (callkitDropsDidActivate) [INF].
         self.configured_since_report = True
         self.calls: dict[str, Call] = {}
+        # Ended calls stay in ``calls`` (expect: calls and callGroups read them); the others are also
+        # indexed here, so a long story with many calls does not scan every call it ever made.
+        self._open: dict[str, Call] = {}
         self.system_active = False  # the system has activated the app's session for its calls
         self.speaker_on = False  # the call UI's speaker button; persists into later calls [DTS forum-800247]
         self._call_speaker = False  # the current speaker override was put there by the call UI
@@ -166,17 +170,28 @@ class CallCenter:
 
     def members(self, c: Call) -> list[Call]:
         """The live CallKit calls in ``c``'s group, ``c`` included."""
-        return [m for m in self.callkit_calls() if m.live and m.group == c.group]
+        return [m for m in self.callkit_calls(*LIVE) if m.group == c.group]
 
     def _new_group(self) -> str:
         self._groups_made += 1
         return f"group-{self._groups_made}"
 
     def callkit_calls(self, *states: str) -> list[Call]:
-        return [c for c in self.calls.values() if c.kind == "callkit" and (not states or c.state in states)]
+        """The CallKit calls in ``states`` (every one, ended ones too, when none is given)."""
+        calls = self._live_calls() if states and ENDED not in states else self.calls.values()
+        return [c for c in calls if c.kind == "callkit" and (not states or c.state in states)]
 
     def cellular_calls(self, *states: str) -> list[Call]:
-        return [c for c in self.calls.values() if c.kind == "cellular" and (not states or c.state in states)]
+        calls = self._live_calls() if states and ENDED not in states else self.calls.values()
+        return [c for c in calls if c.kind == "cellular" and (not states or c.state in states)]
+
+    def _live_calls(self):
+        """The calls not ended, in the order they were made. Ending is final (no step revives a call), so an
+        ended call leaves the index the first time it is read."""
+        index = self._open
+        for key in [k for k, c in index.items() if c.state == ENDED]:
+            del index[key]
+        return index.values()
 
     def call(self, call_id: str, kind: str | None = None) -> Call:
         c = self.calls.get(call_id)
@@ -188,7 +203,7 @@ class CallCenter:
         if call_id in self.calls:
             raise StepError(f"call {call_id!r} already exists; give each call its own id")
         c = Call(call_id, kind, state)
-        self.calls[call_id] = c
+        self.calls[call_id] = self._open[call_id] = c
         return c
 
     def later(self, delay: float, fn: Callable[[], None]) -> Any:
@@ -219,7 +234,7 @@ class CallCenter:
         c.supports_grouping = bool(self.provider["supportsGrouping"])
         c.supports_ungrouping = bool(self.provider["supportsUngrouping"])
         c.group = self._new_group()
-        others = [o for o in self.callkit_calls() if o.live and o is not c]
+        others = [o for o in self.callkit_calls(*LIVE) if o is not c]
         if len({o.group for o in others}) >= self.provider["maximumCallGroups"]:
             # A new call is a new group: beyond the limit the request fails, the call ends.
             c.state = ENDED
@@ -429,7 +444,7 @@ class CallCenter:
         if not c.supports_ungrouping:
             self._refuse("invalidAction", f"call {call_id!r} was reported with supportsUngrouping: false",
                          rule="callkit.grouping-unsupported")
-        groups = len({m.group for m in self.callkit_calls() if m.live})
+        groups = len({m.group for m in self.callkit_calls(*LIVE)})
         if groups + 1 > self.provider["maximumCallGroups"]:
             self._refuse("maximumCallGroupsReached", f"ungrouping {call_id!r} would make {groups + 1} call groups "
                          f"(maximumCallGroups {self.provider['maximumCallGroups']})",
@@ -465,7 +480,7 @@ class CallCenter:
         c.state, c.audio = ENDED, False
         self._fire(rule)
         self._system_deactivate()
-        if not self.callkit_calls(RINGING, CONNECTING, ACTIVE, HELD):
+        if not self.callkit_calls(*LIVE):
             if self.phone.input_blocked:
                 self.phone.input_blocked = False
 
@@ -476,11 +491,11 @@ class CallCenter:
         and the call session goes as when the last call ends (didDeactivate after providerDidReset) [INF]."""
         self._fire("callkit.provider-reset")
         self.phone.post("providerDidReset", "callkit.provider-reset")
-        for c in self.callkit_calls(RINGING, CONNECTING, ACTIVE, HELD):
+        for c in self.callkit_calls(*LIVE):
             self._end(c, "callkit.provider-reset")
 
     def speaker(self, on: bool) -> None:
-        if not self.callkit_calls(RINGING, CONNECTING, ACTIVE, HELD):
+        if not self.callkit_calls(*LIVE):
             raise StepError("callkit.speaker: no CallKit call is up, so there is no call UI to tap")
         self._fire("callkit.speaker")
         self.speaker_on = on
@@ -538,7 +553,7 @@ class CallCenter:
 
     def _system_deactivate(self) -> None:
         phone = self.phone
-        if any(c.audio for c in self.callkit_calls()) or not self.system_active:
+        if any(c.audio for c in self.callkit_calls(*LIVE)) or not self.system_active:
             return
         self.system_active = False
         self._system_acting = True
@@ -583,7 +598,7 @@ class CallCenter:
     # ------------------------------------------------------------------ hooks on the phone
     def guard(self, phone) -> None:
         """The app's own setActive(true) while one of its calls is up and the system has not activated."""
-        if phone.active or self.system_active or not self.callkit_calls(RINGING, CONNECTING, ACTIVE, HELD):
+        if phone.active or self.system_active or not self.callkit_calls(*LIVE):
             return
         if self.behavior["callkitManualActivation"] == "refuse":
             raise SessionError("insufficientPriority",
@@ -593,7 +608,7 @@ class CallCenter:
     def on_activated(self) -> None:
         if self._system_acting:
             return
-        live = self.callkit_calls(RINGING, CONNECTING, ACTIVE, HELD)
+        live = self.callkit_calls(*LIVE)
         if live and not self.system_active:  # lenient: the app's own activation during a call
             for c in live:
                 self._block(c)
