@@ -5,6 +5,7 @@ Tables of option validity, modes and implied options from the SDK header comment
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from routesim.profiles.platform import Platform
 
@@ -105,6 +106,13 @@ class Configuration:
         for name in self.readback:
             bits |= Option[name].value
         return bits
+
+
+@lru_cache(maxsize=512)
+def configuration(category: str, mode: str = "default", explicit: frozenset[str] = frozenset()) -> Configuration:
+    """The configuration for these values, made once: an app sets the same few again and again, and working
+    out what a configuration implies is most of what a category change costs."""
+    return Configuration(category, mode, explicit)
 
 
 def implied_rules(config: Configuration) -> list[str]:

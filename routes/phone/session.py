@@ -116,7 +116,7 @@ class Phone(AccessoryEvents, OtherApps):
 
     def _policy_state(self, *, bare: bool = False) -> PolicyState:
         devices = tuple([
-            Device(a.key, a.model, a.info.name, a.info.address, a.seq, a.available, a.quirks,
+            Device(a.info.key, a.model, a.info.name, a.info.address, a.seq, a.available, a.quirks,
                    frozenset(a.pending) if a.pending else _NOTHING_PENDING, a.rig_link)
             for a in self.accessories.values()
             if a.connected
@@ -155,25 +155,25 @@ class Phone(AccessoryEvents, OtherApps):
         old = self.decision
         state = self._policy_state()
         new = decide(state)
+        old_wanted, new_wanted = old.wanted_links, new.wanted_links  # what the phone asks for, not what a rig carries
         # Most steps leave the links as they were (often the very same cached decision): nothing to ask for.
-        same_links = new is old or old.wanted_links == new.wanted_links
+        same_links = new is old or old_wanted == new_wanted
         asked = [] if same_links else [
-            k for k in set(old.wanted_links) | set(new.wanted_links)
-            if old.wanted_links.get(k) != new.wanted_links.get(k)
+            k for k in set(old_wanted) | set(new_wanted)
+            if old_wanted.get(k) != new_wanted.get(k)
             and k in self.accessories and self.accessories[k].rig_link is not None]
         if asked:  # the phone asks for another link: its choice leads until the rig reports again (route.rig-link)
             for key in asked:
                 self.accessories[key].rig_link = None
             state = self._policy_state()
             new = decide(state)
-            same_links = old.wanted_links == new.wanted_links
+            new_wanted = new.wanted_links
+            same_links = old_wanted == new_wanted
         self.decision = new
         self._fire(*new.rules)
         if new.route != old.route or force:
             self.post("routeChange", rule or _REASON_RULE.get(reason), reason=reason, previousRoute=old.route)
             self._fire("notify.always-posted")
-        old_wanted, new_wanted = old.wanted_links, new.wanted_links
-        # what the phone asks for, not what a rig carries
         for key in () if same_links else set(old_wanted) | set(new_wanted):
             before, after = old_wanted.get(key), new_wanted.get(key)
             if before != after and key in self.accessories:
@@ -205,7 +205,7 @@ class Phone(AccessoryEvents, OtherApps):
         except SessionError:
             self._fire("config.invalid-error-code")
             raise
-        new = Configuration(category, mode, frozenset(options))
+        new = cfg.configuration(category, mode, frozenset(options))
         category_changed = category != self.config.category
         if category_changed:
             self._fire("config.options-not-sticky")
@@ -228,7 +228,7 @@ class Phone(AccessoryEvents, OtherApps):
         else:
             explicit = self.config.explicit
             self._fire("config.setmode-keeps-options")
-        new = Configuration(self.config.category, mode, explicit)
+        new = cfg.configuration(self.config.category, mode, explicit)
 
         def mutate() -> None:
             self.config = new

@@ -121,10 +121,11 @@ class ScenarioRun:
     def run(self) -> ScenarioResult:
         result = ScenarioResult(self.scenario)
         failed: StepResult | None = None  # a step that failed and awaits `expect: error`
+        phone = self.phone
         for step in self.scenario.steps:
-            phone = self.phone
+            route_before = phone.route
             if step.op == "expect":
-                res = StepResult(step, self.clock.now(), phone.route)
+                res = StepResult(step, self.clock.now(), route_before)
                 phone.begin_step()  # reading state can exercise rules too (availableInputs, formats)
                 try:
                     res.checks = self._check(step.arg, failed)
@@ -140,24 +141,21 @@ class ScenarioRun:
             if failed is not None:
                 failed.checks.append(_unexpected_error(failed))
                 failed = None
-            res = StepResult(step, 0.0, phone.route)
+            error = None
             try:
                 self.perform(step)
             except (SessionError, AppException) as e:
-                res.error = e
-                failed = res
+                error = e
             except StepError as e:
                 result.invalid = f"{self.scenario.file}:{step.line}: {step.op}: {e}"
-                result.steps.append(res)
+                result.steps.append(StepResult(step, 0.0, route_before))
                 return result
-            res.time = self.clock.now()
-            res.route = phone.route
-            res.notifications = phone.pending[self._seen:]
-            self._seen = len(phone.pending)
-            res.rules = list(phone.fired)
-            res.quirks = list(phone.decision.quirks)
-            if self.snapshots:
-                res.state = self.snapshot()
+            pending = phone.pending
+            res = StepResult(step, self.clock.now(), phone.route, pending[self._seen:], error, [], list(phone.fired),
+                             list(phone.decision.quirks), self.snapshot() if self.snapshots else {})
+            self._seen = len(pending)
+            if error is not None:
+                failed = res
             result.steps.append(res)
         if failed is not None:
             failed.checks.append(_unexpected_error(failed))
