@@ -1,5 +1,5 @@
 import sys
 
-from routesim.routes.cli.main import main
+from routesim.routes.cli.main import entry
 
-sys.exit(main())
+sys.exit(entry())

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
+import subprocess
 import sys
 import textwrap
 
 import pytest
 
+from routesim.routes.cli.collector import YOUNGEST_GENERATION
 from routesim.routes.cli.main import main
 
 PASSING = """\
@@ -169,3 +172,23 @@ def test_a_child_left_running_at_exit_is_not_reported_but_other_asyncio_warnings
             logging.getLogger(n).handlers[:] = handlers
             logging.getLogger(n).setLevel(level)
     assert err.getvalue() == "routesim: Executing a task took 0.200 seconds\n"
+
+
+# ------------------------------------------------------------------------------- the collector, as the program
+# routes.cli.collector: the program freezes what start-up made and collects the youngest generation less often;
+# main() called in someone else's process (this test's) leaves their collector alone.
+PROGRAM = ("import gc, sys\nfrom routesim.routes.cli.main import entry\nsys.argv = ['routesim', 'run', '-q', sys.argv[1]]\n"
+           "code = entry()\nprint(code, gc.get_freeze_count() > 0, gc.get_threshold()[0])\n")
+
+
+def test_the_program_tunes_its_collector_after_start_up(tmp_path):
+    f = write(tmp_path, "a.scenario.yaml", PASSING)
+    out = subprocess.run([sys.executable, "-c", PROGRAM, str(f)], capture_output=True, text=True, check=True,
+                         stdin=subprocess.DEVNULL).stdout.splitlines()[-1]
+    assert out == f"0 True {YOUNGEST_GENERATION}"
+
+
+def test_main_in_a_test_process_leaves_the_collector_alone(tmp_path, capsys):
+    before = gc.get_freeze_count(), gc.get_threshold()
+    assert main(["run", "-q", write(tmp_path, "a.scenario.yaml", PASSING)]) == 0
+    assert (gc.get_freeze_count(), gc.get_threshold()) == before

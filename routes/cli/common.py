@@ -11,11 +11,15 @@ def bundled_scenarios() -> Path:
 
 
 def catalog_for(args):
-    """The bundled catalog, or one with the quirk folders of ``--quirks`` layered over it."""
+    """The bundled catalog, or one with the quirk folders of ``--quirks`` layered over it. Commands load it
+    after their imports, so start-up is over when it returns (``collector.settle``)."""
     from routesim.profiles.catalog import default_catalog, load_catalog
+    from routesim.routes.cli import collector
 
     dirs = [Path(d) for d in getattr(args, "quirks", None) or []]
-    return load_catalog(dirs) if dirs else default_catalog()
+    catalog = load_catalog(dirs) if dirs else default_catalog()
+    collector.settle()
+    return catalog
 
 
 def point_at_devnull(stream) -> None:

@@ -238,6 +238,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _bug(exc, debug)
 
 
+def entry() -> int:
+    """The ``routesim`` program (the console script and ``python -m routesim``): :func:`main` in a process of
+    its own, whose garbage collector may be tuned (``routes.cli.collector``)."""
+    from routesim.routes.cli import collector
+
+    collector.own_process()
+    return main()
+
+
 def _bug(exc: BaseException, debug: bool) -> int:
     if debug:
         import traceback
@@ -250,4 +259,4 @@ def _bug(exc: BaseException, debug: bool) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry())
