@@ -52,6 +52,7 @@ class BluezCommandSink:
         self.in_flight: dict[str, int] = {}  # device key -> profile switches not answered yet
         self.after: Callable[[], None] | None = None  # called after each command's result is reported
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._latest: dict[str, asyncio.Task[Any]] = {}  # device key -> its last command, run or running
 
     def owns(self, key: str) -> bool:
         return key.upper() in self.backend.announced()
@@ -67,9 +68,14 @@ class BluezCommandSink:
             self.links[command.key] = (command.profile, command.codec)
         key = command.key
         self.in_flight[key] = self.in_flight.get(key, 0) + 1
+        earlier = self._latest.get(key)
 
         async def run() -> Any:
             try:
+                if earlier is not None and not earlier.done():
+                    # One device's commands land in the order the phone gave them: a slow earlier switch
+                    # (to A2DP at connect) must not finish after a later one (to HFP for a call) and undo it.
+                    await asyncio.wait([earlier])
                 result = await self.backend.execute(command, apply=self.apply, dry_run=read_only)
             finally:
                 self.in_flight[key] -= 1
@@ -91,8 +97,15 @@ class BluezCommandSink:
 
         task = asyncio.ensure_future(run())
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._latest[key] = task
+        task.add_done_callback(self._done)
         return task
+
+    def _done(self, task: "asyncio.Task[Any]") -> None:
+        self._tasks.discard(task)
+        for key, latest in list(self._latest.items()):
+            if latest is task:
+                del self._latest[key]
 
     async def drain(self, timeout: float = 5.0) -> None:
         """Wait for the commands under way (at most ``timeout`` seconds)."""

@@ -180,6 +180,26 @@ async def test_a_refused_switch_rolls_the_model_back_and_says_so(fake, make_back
                        f"{CARD} headset-head-unit-cvsd: Failure: Not supported; rolled back: the model keeps a2dp (aac)"]
 
 
+async def test_one_devices_switches_land_in_the_order_the_phone_gave_them(fake, make_backend, airpods, tmp_path):
+    """A slow switch to A2DP (asked at connect) and a quick one to HFP (a call starts) for the same device: the
+    HFP switch waits, so the card ends in the headset profile instead of the late A2DP switch undoing it."""
+    from routesim.routes.live.rig import BluezCommandSink
+
+    fake.add_device(airpods, connected=True)
+    pactl, cards, card = _pactl(tmp_path, refuse=False)
+    cards.write_text(json.dumps([dict(card, active_profile="off")]))
+    asked = tmp_path / "asked"
+    pactl.write_text(pactl.read_text().replace(
+        'if [ "$1" = set-card-profile ]; then true;',
+        f'if [ "$1" = set-card-profile ]; then case "$3" in a2dp*) sleep 0.3;; esac; echo "$3" >> {asked};'))
+    backend, _ = await make_backend(pactl=str(pactl), follow_cards=False)
+    sink = BluezCommandSink(backend, report=lambda line: None, apply=True)
+    first, second = sink.execute(SwitchProfile(AIRPODS, "a2dp", "aac")), sink.execute(SwitchProfile(AIRPODS, "hfp", "cvsd"))
+    assert (await first).done and (await second).done
+    assert asked.read_text().split() == ["a2dp-sink-aac", "headset-head-unit-cvsd"]
+    await backend.stop()
+
+
 async def test_card_changes_seen_through_pactl_subscribe_become_profile_events(fake, make_backend, airpods, tmp_path):
     fake.add_device(airpods, connected=True)
     pactl, cards, card = _pactl(tmp_path, refuse=False)
