@@ -5,7 +5,8 @@
   * CLI:       a long generated workload (benchmarks/workload.py: connects, category changes, CallKit calls,
                ears, other apps, wired headsets, expectations; four files under the loader's limits) through
                `routesim run -q`, start-up subtracted (the same command on a one-step file).   aim >= 30,000 steps/s
-  * runner:    the same workload, loaded once, run in-process.                                   aim >= 50,000 steps/s
+  * runner:    the same workload, loaded once, run in-process: with the collector as a library user's process
+               has it, and then as the program has it (routes.cli.collector: start-up frozen).  aim >= 50,000 steps/s
   * decisions: the pure route policy over a non-repeating mix of states with nothing cached,
                and the cached rate beside it.                                                    aim >= 150,000 /s
   * library:   `routesim run -q` over the bundled library and recordings, start-up subtracted.   aim < 1 s
@@ -28,9 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # workload.py beside t
 from workload import workload  # noqa: E402
 
 from routesim.profiles.catalog import default_catalog  # noqa: E402
+from routesim.routes.cli import collector  # noqa: E402
 from routesim.routes.phone.config import Configuration  # noqa: E402
 from routesim.routes.phone.policy import Device, PolicyState, decide  # noqa: E402
-from routesim.routes.scenario.loader import load_path  # noqa: E402
+from routesim.routes.scenario.loader import load_path, load_text  # noqa: E402
 from routesim.routes.scenario.runner import run_scenario  # noqa: E402
 
 ROUTESIM = [sys.executable, "-m", "routesim"]
@@ -137,12 +139,21 @@ def main() -> int:
     d_cached = median(decisions_cached, r)
     d_base = median(baseline, r)
 
+    collector.own_process()
+    collector.settle()  # from here on this process's collector is the program's (it cannot be undone: last)
+    scenarios[:] = [s for f in files for s in load_text(text, f, catalog.ids())]  # loaded after start-up, as the program does
+    decide.cache_clear()
+    runner_program = median(run_all, r)
+
     def verdict(ok: bool) -> str:
         return "meets" if ok else "BELOW"
     print(f"bench_throughput: medians of {r}, one core, CPU time; python {sys.version.split()[0]}")
     print(f"  CLI       {cli_rate:10,.0f} steps/s  ({total} steps in {cli:.2f} s, start-up {startup:.2f} s "
           f"subtracted)   aim 30,000: {verdict(cli_rate >= 30_000)}")
-    print(f"  runner    {total / runner:10,.0f} steps/s  (in-process)   aim 50,000: {verdict(total / runner >= 50_000)}")
+    print(f"  runner    {total / runner:10,.0f} steps/s  (in-process, the collector as a library user has it)   "
+          f"aim 50,000: {verdict(total / runner >= 50_000)}")
+    print(f"  runner    {total / runner_program:10,.0f} steps/s  (in-process, the collector as the program has it)   "
+          f"aim 50,000: {verdict(total / runner_program >= 50_000)}")
     print(f"  decisions {len(mix) / d_unc:10,.0f} /s uncached, {len(mix) / d_cached:,.0f} /s cached; baseline "
           f"(building the state) {len(mix) / d_base:,.0f} /s, ratio {d_unc / d_base:.1f}x   "
           f"aim 150,000 uncached: {verdict(len(mix) / d_unc >= 150_000)}")
