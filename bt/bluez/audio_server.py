@@ -42,7 +42,7 @@ from routesim.bt.bluez.constants import (
     card_profile_to_profile,
 )
 from routesim.bt.bluez.errors import BluezError
-from routesim.bt.bluez.pipewire import CARD_PREFIX, run_pactl
+from routesim.bt.bluez.pipewire import CARD_PREFIX, run_pactl, settle_child
 from routesim.bt.bluez.values import ADDRESS_RE
 
 log = logging.getLogger("routesim.bt.bluez")
@@ -236,14 +236,15 @@ class PactlCards:
                 await asyncio.wait_for(proc.wait(), 0.3)
             except asyncio.TimeoutError:
                 signal_child(proc.pid, signal.SIGKILL)
+                await settle_child(proc)
 
     async def stop(self) -> None:
         """Quick, whatever the follower was doing (spawning pactl, waiting for it): a watch must end
-        within a second of SIGTERM. The subscriber gets SIGTERM and is not waited for."""
+        within a second of SIGTERM. The subscriber gets SIGTERM and a moment to exit (SIGKILL after), so
+        its pipes are closed while the event loop still runs: a child left behind is reaped after the loop
+        closed, and its transport then prints "Event loop is closed" to stderr as the program exits."""
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
             await asyncio.wait([task], timeout=0.2)
-        proc, self._proc = self._proc, None
-        if proc is not None and proc.returncode is None:
-            signal_child(proc.pid, signal.SIGTERM)
+        await self._end_proc()

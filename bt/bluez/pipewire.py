@@ -53,6 +53,15 @@ class CardTable:
         self.names.clear()
 
 
+async def settle_child(proc: "asyncio.subprocess.Process") -> None:
+    """Give a child we killed a moment to be reaped, so its pipes close while the event loop runs (a child
+    reaped after the loop closed makes its transport print "Event loop is closed" as the program exits)."""
+    try:
+        await asyncio.wait_for(proc.wait(), 0.3)
+    except asyncio.TimeoutError:
+        pass
+
+
 async def run_pactl(pactl: str, *args: str) -> str:
     """``pactl args…``'s output; :class:`BluezError` with a one-line reason if it fails or hangs."""
     try:
@@ -70,6 +79,7 @@ async def run_pactl(pactl: str, *args: str) -> str:
                 os.kill(proc.pid, signal.SIGKILL)  # by pid: see audio_server.signal_child
             except ProcessLookupError:
                 pass
+            await settle_child(proc)
         if isinstance(exc, asyncio.CancelledError):
             raise
         raise BluezError(f"pactl {' '.join(args)} timed out") from None
