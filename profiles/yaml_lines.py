@@ -30,7 +30,10 @@ if _CSafeLoader is not None and not _CSafeLoader.yaml_path_resolvers:
         """libyaml's composer asks the Python resolver for every node's tag, which was the largest cost of
         loading a big file. Without path resolvers (SafeLoader has none) a plain scalar's tag depends only
         on its text and how it was written, so each distinct one is resolved once per process, and a
-        collection's is the default tag."""
+        collection's is the default tag. It also counts the nodes it composes: every node but an alias
+        passes descend_resolver once."""
+
+        values = 0
 
         def resolve(self, kind, value, implicit):
             if kind is ScalarNode:
@@ -48,7 +51,7 @@ if _CSafeLoader is not None and not _CSafeLoader.yaml_path_resolvers:
             return _CSafeLoader.resolve(self, kind, value, implicit)
 
         def descend_resolver(self, current_parent, current_index):
-            return None
+            self.values += 1
 
         def ascend_resolver(self):
             return None
@@ -119,7 +122,7 @@ def compose_all(text: str, max_nodes: int, refuse_explicit_tags: bool = True, *,
             docs = []
             while loader.check_node():
                 docs.append(loader.get_node())
-            if count_values(docs) <= max_nodes:
+            if _stream_values(loader, docs, text) <= max_nodes:
                 return docs
         except yaml.YAMLError:
             pass  # the Python composer below says it the way every message in the project expects
@@ -133,6 +136,15 @@ def compose_all(text: str, max_nodes: int, refuse_explicit_tags: bool = True, *,
         return docs
     finally:
         loader.dispose()
+
+
+def _stream_values(loader: Any, docs: list[Any], text: str) -> int:
+    """The C composer's stream counted as the Python composer counts it. Without an alias (``*name``) that
+    is the count _CLoader kept while composing; PyYAML's own loader (path resolvers set) keeps none."""
+    composed = getattr(loader, "values", None)
+    if composed is None or "*" in text:
+        return count_values(docs)
+    return composed
 
 
 def count_values(roots: list[Any]) -> int:

@@ -18,10 +18,12 @@ from routesim.routes.phone.vocabulary import UnknownName, Vocabulary
 from routesim.routes.scenario.model import Comparison, ScenarioError
 from routesim.routes.scenario.limits import MAX_DURATION_S, MAX_NUMBER_CHARS
 from routesim.routes.scenario.nodes import (
-    STR_TAG, YAML_TAG, bool_value, describe, float_value, int_value, is_null, kind, line_of, source_text, yaml11_reading,
+    NULL_TAG, STR_TAG, YAML_TAG, bool_value, describe, float_value, int_value, is_null, kind, line_of, source_text,
+    yaml11_reading,
 )
 
 MISSING: Any = object()
+MERGE_TAG = YAML_TAG + "merge"
 
 
 def close_match(name: str, pool: Iterable[str]) -> str | None:
@@ -77,15 +79,16 @@ class At:
         return self._path
 
     def _child(self, step: Any, index: bool, line: int) -> "At":
-        at = At(self.ctx, None, line)  # type: ignore[arg-type]  # the path follows from the parent
+        at = _new_at(At)  # without __init__: one is made for nearly every value of a file
+        at.ctx, at.line, at._path = self.ctx, line, None  # the path follows from the parent
         at._parent, at._step, at._index = self, step, index
         return at
 
     def key(self, name: str, node: Node | None = None) -> "At":
-        return self._child(name, False, line_of(node) if node is not None else self.line)
+        return self._child(name, False, node.start_mark.line + 1 if node is not None else self.line)
 
     def item(self, index: int, node: Node) -> "At":
-        return self._child(index, True, line_of(node))
+        return self._child(index, True, node.start_mark.line + 1)
 
     def fail(self, message: str, node: Node | None = None) -> NoReturn:
         line = line_of(node) if node is not None else self.line
@@ -93,30 +96,34 @@ class At:
         raise ScenarioError(self.ctx.file, line, where + message)
 
 
+_new_at = object.__new__
+
+
 def pairs(node: MappingNode, at: At) -> list[tuple[str, Node, Node]]:
     """A mapping's (key, key node, value node) in order; keys are text, unique; ``<<`` merges honoured."""
     explicit: list[tuple[str, Node, Node]] = []
     merged: list[tuple[str, Node, Node]] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, Node] = {}  # key -> its key node, whose line only a message needs
     for key_node, value_node in node.value:
-        if key_node.tag == YAML_TAG + "merge":
+        tag = key_node.tag
+        if tag == STR_TAG and key_node.__class__ is ScalarNode:
+            key = key_node.value  # what KEY.parse gives a plain text key, without the schema walk
+        elif tag == MERGE_TAG:
             sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
             for source in sources:
                 if not isinstance(source, MappingNode):
                     at.fail("a YAML merge (<<) needs a mapping or a list of mappings", source)
                 merged.extend(pairs(source, at))
             continue
-        if key_node.__class__ is ScalarNode and key_node.tag == STR_TAG:
-            key = key_node.value  # what KEY.parse gives a plain text key, without the schema walk
         else:
             key = KEY.parse(key_node, at)
         if key in seen:
-            at.fail(f"key {key!r} appears twice (first on line {seen[key]})", key_node)
-        seen[key] = line_of(key_node)
+            at.fail(f"key {key!r} appears twice (first on line {line_of(seen[key])})", key_node)
+        seen[key] = key_node
         explicit.append((key, key_node, value_node))
     for key, key_node, value_node in merged:
         if key not in seen:
-            seen[key] = line_of(key_node)
+            seen[key] = key_node
             explicit.append((key, key_node, value_node))
     return explicit
 
@@ -127,7 +134,7 @@ class Schema:
     expected = "a value"
 
     def parse(self, node: Node | None, at: At) -> Any:
-        if is_null(node):
+        if node is None or node.tag == NULL_TAG and is_null(node):  # the tag first: most values are not null
             return self.missing(at, node)
         return self.convert(node, at)
 
@@ -436,7 +443,8 @@ class ListOf(Schema):
             if isinstance(node, ScalarNode) and kind(node) == "str":
                 at.fail(f"expected {self.expected}; write a single one as [{node.value}]", node)
             self.mismatch(node, at)
-        items = [self.item.parse(child, at.item(i, child)) for i, child in enumerate(node.value)]
+        parse, item_at = self.item.parse, at.item
+        items = [parse(child, item_at(i, child)) for i, child in enumerate(node.value)]
         if self.dedupe:
             items = list(dict.fromkeys(items))
         if self.nonempty and not items:
@@ -471,6 +479,7 @@ class Record(Schema):
                  post: Callable[[dict], Any] | None = None):
         self.fields, self.shorthand, self.check, self.post = fields, shorthand, check, post
         self.expected = expected or (f"a mapping with {one_of(fields)}" if fields else "nothing")
+        self._order = [(key, f.required, f.default) for key, f in fields.items()]  # what build() reads per value
 
     def missing(self, at: At, node: Node | None) -> Any:
         return self.build({}, at, node)
@@ -481,23 +490,24 @@ class Record(Schema):
             return self.build({self.shorthand: field_.schema.parse(node, at.key(self.shorthand, node))}, at, node)
         if kind(node) != "map":
             self.mismatch(node, at)
+        fields = self.fields
         given: dict[str, Any] = {}
         for key, key_node, value_node in pairs(node, at):
-            if key not in self.fields:
-                at.fail(f"unknown key {key!r}{did_you_mean(key, self.fields)} (expected {one_of(self.fields)})",
-                        key_node)
-            given[key] = self.fields[key].schema.parse(value_node, at.key(key, value_node))
+            f = fields.get(key)
+            if f is None:
+                at.fail(f"unknown key {key!r}{did_you_mean(key, fields)} (expected {one_of(fields)})", key_node)
+            given[key] = f.schema.parse(value_node, at.key(key, value_node))
         return self.build(given, at, node)
 
     def build(self, given: dict[str, Any], at: At, node: Node | None) -> Any:
         result: dict[str, Any] = {}
-        for key, f in self.fields.items():
+        for key, required, default in self._order:
             if key in given:
                 result[key] = given[key]
-            elif f.required:
+            elif required:
                 at.fail(f"missing required key {key!r}", node)
-            elif f.default is not MISSING:
-                result[key] = f.default
+            elif default is not MISSING:
+                result[key] = default
         if self.check:
             self.check(result, at, node)
         return self.post(result) if self.post else result
