@@ -276,7 +276,7 @@ def _output_only(state: PolicyState, trace: _Trace):
         elif dev.model.has_hfp and not dev.model.has_a2dp:
             trace.rules["route.hfp-only-not-for-playback"] = None
     trace.rules["route.output-only-last-in"] = None
-    picked = _picked(state, cands, trace)
+    picked = _picked(state, cands, trace) if state.picked is not None else None
     if picked == "speaker" or (picked is None and not cands):
         return Route((), (SPEAKER,)), {}
     dev, link = picked if picked else cands[0]
@@ -290,9 +290,8 @@ def _output_only(state: PolicyState, trace: _Trace):
 
 
 def _picked(state: PolicyState, cands, trace: _Trace):
-    """The user's route-picker choice, if it still stands: a (device, link) pair, 'speaker', 'receiver'."""
-    if state.picked is None:
-        return None
+    """The user's route-picker choice (``state.picked`` is set), if it still stands: a (device, link) pair,
+    'speaker', 'receiver'; None when the picked device is no candidate now."""
     trace.rules["route.picker"] = None
     if state.picked in ("speaker", "receiver"):
         return state.picked
@@ -303,7 +302,7 @@ def _picked(state: PolicyState, cands, trace: _Trace):
 
 
 def _output_fallback(dev: Device, link: str, config: Configuration, trace: _Trace) -> Port | None:
-    if link != "a2dp":
+    if link != "a2dp" or not dev.quirks:
         return None
     for q in _active_quirks(dev, config, "output-fallback"):
         trace.quirks.append(q)
@@ -394,7 +393,7 @@ def _play_and_record(state: PolicyState, trace: _Trace):
         trace.rules["route.headset-over-default-to-speaker"] = None
 
     links: dict[str, Link] = {}
-    picked = _picked(state, cands, trace)
+    picked = _picked(state, cands, trace) if state.picked is not None else None
     out_choice = None
     if picked in ("speaker", "receiver"):
         out_port = SPEAKER if picked == "speaker" else RECEIVER
@@ -486,7 +485,7 @@ def _sample_rate(state: PolicyState, route: Route, links: dict[str, Link], trace
             trace.rules["format.wired-input-rate"] = None
         else:
             trace.rules["format.built-in-48k"] = None
-        for q in _active_quirks(dev, state.config, "sample-rate-forced"):
+        for q in _active_quirks(dev, state.config, "sample-rate-forced") if dev.quirks else ():
             if q.params.get("link") == link.profile:
                 rate = int(q.params["rate"])
                 trace.quirks.append(q)
