@@ -273,7 +273,9 @@ class BluezConnection:
                 if reply.sender == self.owner and self.tree.replace(reply.body[0]):
                     self.announcer.reconcile_all()
             elif reply.error_name in ("org.freedesktop.DBus.Error.ServiceUnknown",
-                                      "org.freedesktop.DBus.Error.NameHasNoOwner"):
+                                      "org.freedesktop.DBus.Error.NameHasNoOwner",
+                                      # the bus says so when the owner disconnects with our call unanswered
+                                      "org.freedesktop.DBus.Error.NoReply"):
                 log.info("bluetoothd left before it answered GetManagedObjects")  # NameOwnerChanged tells the rest
             else:
                 log.warning("GetManagedObjects failed: %s", reply.body[0] if reply.body else reply.error_name)

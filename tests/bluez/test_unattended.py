@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import random
 import signal
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from routesim.bt.fake_bluez import APPLE, FakeBluez, PrivateBus, proximity_pairing
+from routesim.bt.fake_bluez.bluez_methods import BluezMethods
 from routesim.clock import WallClock
 
 AIRPODS = "AA:BB:CC:DD:EE:01"
@@ -402,3 +404,33 @@ async def test_fake_bluez_ends_within_a_second_on_a_signal_and_leaves_nothing(fa
     assert rc == 0 and took < 1.0, (rc, took)
     assert (await fake_process.proc.stderr.read()).decode() == ""
     assert all(_gone(k) for k in kids) and not directory.exists()
+
+
+async def test_a_bluetoothd_that_leaves_with_our_tree_request_unanswered_is_a_restart_not_a_failure(
+        private_bus, make_backend, monkeypatch, caplog):
+    """The bus answers a call whose recipient disconnected first with NoReply ("Message recipient disconnected
+    from message bus without replying"): bluetoothd went away, which the owner change reports; nothing failed.
+    (A watch printed it as a warning on stderr when a restart fell between its GetNameOwner and its tree read.)"""
+    answer = BluezMethods._handle
+
+    def hold_the_tree(self, msg):  # a bluetoothd that takes the request and leaves before it answers
+        if msg.member == "GetManagedObjects" and msg.destination == "org.bluez":
+            return True
+        return answer(self, msg)
+
+    monkeypatch.setattr(BluezMethods, "_handle", hold_the_tree)
+    fake = FakeBluez(private_bus.address, clock=WallClock())
+    await fake.start()
+    caplog.set_level(logging.INFO, logger="routesim")
+    starting = asyncio.ensure_future(make_backend())
+    try:
+        for _ in range(100):
+            if any(member == "GetManagedObjects" for _, _, member, _ in fake.calls):
+                break
+            await asyncio.sleep(0.02)
+        await fake.stop()
+        await asyncio.wait_for(starting, 10)
+    finally:
+        await fake.stop()
+    said = [(r.levelno, r.getMessage()) for r in caplog.records if "GetManagedObjects" in r.getMessage()]
+    assert said == [(logging.INFO, "bluetoothd left before it answered GetManagedObjects")]
