@@ -21,6 +21,7 @@ from routesim.routes.phone.frozen import quick_init
 from routesim.routes.phone.ports import RECEIVER, SPEAKER, Port, Route, bluetooth_port, built_in_mic, wired_port
 
 _SEQ = operator.attrgetter("seq")
+_A2DP_CATEGORIES = OUTPUT_ONLY | {"playAndRecord"}  # where allowBluetoothA2DP can give an A2DP output
 DEFAULT_RATE = 48000
 HIGH_QUALITY_RATE = 48000  # "full-bandwidth" [DOC H-Types]; the rate is undocumented: 48 kHz as captures show [INF]
 
@@ -122,7 +123,7 @@ def device_link(dev: Device, config: Configuration, trace: _Trace | None = None)
     if rig == "hfp" and m.has_hfp and m.microphones > 0 and cat in ("playAndRecord", "record") \
             and "allowBluetoothHFP" in eff:
         return "hfp"
-    if rig == "a2dp" and m.has_a2dp and "allowBluetoothA2DP" in eff and cat in (*OUTPUT_ONLY, "playAndRecord"):
+    if rig == "a2dp" and m.has_a2dp and "allowBluetoothA2DP" in eff and cat in _A2DP_CATEGORIES:
         return "a2dp"
     return None
 
@@ -147,7 +148,7 @@ def _best_link(dev: Device, config: Configuration, trace: _Trace) -> str | None:
             if cat == "playAndRecord" and "allowBluetoothA2DP" in eff and m.has_a2dp:
                 trace.rules["route.hfp-before-a2dp"] = None
             return "hfp"
-    if m.has_a2dp and "allowBluetoothA2DP" in eff and cat in (*OUTPUT_ONLY, "playAndRecord"):
+    if m.has_a2dp and "allowBluetoothA2DP" in eff and cat in _A2DP_CATEGORIES:
         if not _refused(dev, config, "a2dp", trace):
             return "a2dp"
     return None
