@@ -241,6 +241,54 @@ def test_a_failed_action_is_on_the_timeline_with_its_error():
     assert last[1].data.name == "badParam"
 
 
+# ----------------------------------------------------------------------------- a phone without a timeline
+# Phone(timeline=False) (batch runs: run_scenario) records nothing but is otherwise the same phone.
+def _story(phone: Phone) -> tuple:
+    phone.connect("pods")
+    phone.set_category("playAndRecord", options=["allowBluetoothHFP"])
+    phone.disconnect("pods")
+    return phone.route.short(), [(n.name, n.fields.get("reason")) for n in phone.notifications], phone.rules
+
+
+def test_a_phone_without_a_timeline_tells_the_app_the_same_story():
+    told = _story(_playing_phone(timeline=False))
+    assert told == _story(_playing_phone())
+    assert ("routeChange", "oldDeviceUnavailable") in told[1]
+
+
+@pytest.mark.parametrize("read", [lambda phone: phone.timeline, lambda phone: phone.subscribe(print)])
+def test_a_phone_without_a_timeline_says_so_when_asked_for_it(read):
+    with pytest.raises(RuntimeError, match=r"keeps no timeline \(it was made with timeline=False\)"):
+        read(Phone(timeline=False))
+
+
+async def test_awaits_work_without_a_timeline():
+    phone = _playing_phone(timeline=False)
+    phone.set_category("playAndRecord")
+    phone.callkit.start_call("c1", fulfill_after=1.5)
+    await phone.notification("didActivate", timeout=60)
+    assert phone.time == 1.5
+
+
+async def test_on_the_wall_clock_an_await_is_woken_without_a_timeline():
+    phone = Phone(clock=WallClock(), strict=False, timeline=False)
+    phone.set_category("playAndRecord")
+    phone.callkit.start_call("c1", fulfill_after=0.05)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await phone.notification("didActivate", timeout=5)
+    assert loop.time() - started < 2.5  # woken when it came, not at the timeout
+
+
+def test_run_scenario_keeps_no_timeline_and_gives_the_same_results_as_a_run_that_does():
+    from routesim.routes.scenario.report import as_json
+    from routesim.routes.scenario.runner import run_scenario
+
+    for scenario, catalog in (p.values for p in _bundled()):
+        with_timeline = ScenarioRun(scenario, catalog, snapshots=True)
+        assert as_json(run_scenario(scenario, catalog, snapshots=True)) == as_json(with_timeline.run()), scenario.name
+
+
 # ---------------------------------------------------------------------------------- wall-clock time, rigs
 async def test_on_the_wall_clock_an_await_waits_in_real_time():
     phone = Phone(clock=WallClock(), strict=False)

@@ -55,7 +55,7 @@ class ScenarioRun:
     accessories, the attached call and audio models) set up as the scenario says. Every step is one of
     the phone's public methods (``STEP_HANDLERS`` below)."""
 
-    def __init__(self, scenario: Scenario, catalog, *, snapshots: bool = False):
+    def __init__(self, scenario: Scenario, catalog, *, snapshots: bool = False, timeline: bool = True):
         self.scenario = scenario
         self.snapshots = snapshots  # record StepResult.state (timelines, the matrix); off for speed
         self.catalog = catalog
@@ -68,6 +68,7 @@ class ScenarioRun:
             app=AppState(app.state, app.background_audio, app.context, app.record_permission, app.now_playing,
                          app.extension),
             catalog=catalog,
+            timeline=timeline,  # run_scenario keeps none: its results are the record
         )
         self.clock = self.sim.clock
         self.phone = self.sim.model
@@ -191,7 +192,9 @@ def _unexpected_error(res: StepResult) -> Check:
 
 
 def run_scenario(scenario: Scenario, catalog, *, snapshots: bool = False) -> ScenarioResult:
-    return ScenarioRun(scenario, catalog, snapshots=snapshots).run()
+    """The scenario's result. The phone keeps no timeline (the result records every step, its notifications
+    and rules); build a :class:`ScenarioRun` to read the phone's timeline too."""
+    return ScenarioRun(scenario, catalog, snapshots=snapshots, timeline=False).run()
 
 
 def _link(view: dict[str, Any]) -> str:
