@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import re
 import signal
 import shutil
@@ -42,7 +41,7 @@ from routesim.bt.bluez.constants import (
     card_profile_to_profile,
 )
 from routesim.bt.bluez.errors import BluezError
-from routesim.bt.bluez.pipewire import CARD_PREFIX, run_pactl, settle_child
+from routesim.bt.bluez.pipewire import CARD_PREFIX, run_pactl, settle_child, signal_child
 from routesim.bt.bluez.values import ADDRESS_RE
 
 log = logging.getLogger("routesim.bt.bluez")
@@ -112,15 +111,6 @@ def stand_in_card(address: str, uuids: set[str], active: str | None) -> Card:
     if active and active not in profiles:
         profiles[active] = True  # a codec variant (a2dp-sink-aac) is offered while it is active
     return Card(card_name(address), active, profiles)
-
-
-def signal_child(pid: int, sig: int) -> None:
-    """Signal a child of ours by its pid. Not ``Process.terminate()``: that polls (reaps) an exited child
-    behind asyncio's child watcher, which then logs "Unknown child process pid …"."""
-    try:
-        os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 # ------------------------------------------------------------------------------------- pactl's output

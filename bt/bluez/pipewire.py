@@ -53,6 +53,15 @@ class CardTable:
         self.names.clear()
 
 
+def signal_child(pid: int, sig: int) -> None:
+    """Signal a child of ours by its pid. Not ``Process.terminate()``: that polls (reaps) an exited child
+    behind asyncio's child watcher, which then logs "Unknown child process pid …"."""
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
 async def settle_child(proc: "asyncio.subprocess.Process") -> None:
     """Give a child we killed a moment to be reaped, so its pipes close while the event loop runs (a child
     reaped after the loop closed makes its transport print "Event loop is closed" as the program exits)."""
@@ -75,10 +84,7 @@ async def run_pactl(pactl: str, *args: str) -> str:
         out, err = await asyncio.wait_for(proc.communicate(), 10)
     except (asyncio.TimeoutError, asyncio.CancelledError) as exc:
         if proc.returncode is None:
-            try:
-                os.kill(proc.pid, signal.SIGKILL)  # by pid: see audio_server.signal_child
-            except ProcessLookupError:
-                pass
+            signal_child(proc.pid, signal.SIGKILL)
             await settle_child(proc)
         if isinstance(exc, asyncio.CancelledError):
             raise

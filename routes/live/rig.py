@@ -98,14 +98,13 @@ class BluezCommandSink:
         task = asyncio.ensure_future(run())
         self._tasks.add(task)
         self._latest[key] = task
-        task.add_done_callback(self._done)
+        task.add_done_callback(lambda done: self._done(key, done))
         return task
 
-    def _done(self, task: "asyncio.Task[Any]") -> None:
+    def _done(self, key: str, task: "asyncio.Task[Any]") -> None:
         self._tasks.discard(task)
-        for key, latest in list(self._latest.items()):
-            if latest is task:
-                del self._latest[key]
+        if self._latest.get(key) is task:
+            del self._latest[key]
 
     async def drain(self, timeout: float = 5.0) -> None:
         """Wait for the commands under way (at most ``timeout`` seconds)."""

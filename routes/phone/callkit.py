@@ -178,20 +178,19 @@ class CallCenter:
 
     def callkit_calls(self, *states: str) -> list[Call]:
         """The CallKit calls in ``states`` (every one, ended ones too, when none is given)."""
-        calls = self._live_calls() if states and ENDED not in states else self.calls.values()
-        return [c for c in calls if c.kind == "callkit" and (not states or c.state in states)]
+        return self._of_kind("callkit", states)
 
     def cellular_calls(self, *states: str) -> list[Call]:
-        calls = self._live_calls() if states and ENDED not in states else self.calls.values()
-        return [c for c in calls if c.kind == "cellular" and (not states or c.state in states)]
+        return self._of_kind("cellular", states)
 
-    def _live_calls(self):
-        """The calls not ended, in the order they were made. Ending is final (no step revives a call), so an
-        ended call leaves the index the first time it is read."""
+    def _of_kind(self, kind: str, states: tuple[str, ...]) -> list[Call]:
+        if not states or ENDED in states:
+            return [c for c in self.calls.values() if c.kind == kind and (not states or c.state in states)]
+        # Ending is final (no step revives a call): an ended call leaves the index of open ones here.
         index = self._open
         for key in [k for k, c in index.items() if c.state == ENDED]:
             del index[key]
-        return index.values()
+        return [c for c in index.values() if c.kind == kind and c.state in states]
 
     def call(self, call_id: str, kind: str | None = None) -> Call:
         c = self.calls.get(call_id)

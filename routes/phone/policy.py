@@ -99,8 +99,6 @@ def _refused(dev: Device, config: Configuration, profile: str, trace: _Trace) ->
     if profile in dev.pending:
         trace.rules["route.quirk"] = None
         return True
-    if not dev.quirks:
-        return False
     for q in _active_quirks(dev, config, "profile-refused"):
         if q.params.get("profile") == profile:
             trace.quirks.append(q)
@@ -173,10 +171,7 @@ def wired_input_port(dev: Device) -> Port:
 
 
 def _newest_first(state: PolicyState) -> list[Device]:
-    devices = state.devices
-    if len(devices) < 2:
-        return [d for d in devices if d.available]
-    available = [d for d in devices if d.available]
+    available = [d for d in state.devices if d.available]
     if len(available) > 1:
         available.sort(key=_SEQ, reverse=True)  # reverse=True keeps equal keys in their order, as -seq did
     return available
@@ -277,7 +272,7 @@ def _output_only(state: PolicyState, trace: _Trace):
         elif dev.model.has_hfp and not dev.model.has_a2dp:
             trace.rules["route.hfp-only-not-for-playback"] = None
     trace.rules["route.output-only-last-in"] = None
-    picked = _picked(state, cands, trace) if state.picked is not None else None
+    picked = _picked(state, cands, trace)
     if picked == "speaker" or (picked is None and not cands):
         return Route((), (SPEAKER,)), {}
     dev, link = picked if picked else cands[0]
@@ -291,8 +286,9 @@ def _output_only(state: PolicyState, trace: _Trace):
 
 
 def _picked(state: PolicyState, cands, trace: _Trace):
-    """The user's route-picker choice (``state.picked`` is set), if it still stands: a (device, link) pair,
-    'speaker', 'receiver'; None when the picked device is no candidate now."""
+    """The user's route-picker choice, if it still stands: a (device, link) pair, 'speaker', 'receiver'."""
+    if state.picked is None:
+        return None
     trace.rules["route.picker"] = None
     if state.picked in ("speaker", "receiver"):
         return state.picked
@@ -303,7 +299,7 @@ def _picked(state: PolicyState, cands, trace: _Trace):
 
 
 def _output_fallback(dev: Device, link: str, config: Configuration, trace: _Trace) -> Port | None:
-    if link != "a2dp" or not dev.quirks:
+    if link != "a2dp":
         return None
     for q in _active_quirks(dev, config, "output-fallback"):
         trace.quirks.append(q)
@@ -394,7 +390,7 @@ def _play_and_record(state: PolicyState, trace: _Trace):
         trace.rules["route.headset-over-default-to-speaker"] = None
 
     links: dict[str, Link] = {}
-    picked = _picked(state, cands, trace) if state.picked is not None else None
+    picked = _picked(state, cands, trace)
     out_choice = None
     if picked in ("speaker", "receiver"):
         out_port = SPEAKER if picked == "speaker" else RECEIVER
@@ -486,7 +482,7 @@ def _sample_rate(state: PolicyState, route: Route, links: dict[str, Link], trace
             trace.rules["format.wired-input-rate"] = None
         else:
             trace.rules["format.built-in-48k"] = None
-        for q in _active_quirks(dev, state.config, "sample-rate-forced") if dev.quirks else ():
+        for q in _active_quirks(dev, state.config, "sample-rate-forced"):
             if q.params.get("link") == link.profile:
                 rate = int(q.params["rate"])
                 trace.quirks.append(q)

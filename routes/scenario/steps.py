@@ -10,7 +10,7 @@ from routesim.routes.phone.vocabulary import CATEGORIES, MODES, OPTIONS, Vocabul
 from routesim.routes.scenario.expect import EXPECT
 from routesim.routes.scenario.limits import MAX_CHANNELS, MAX_SAMPLE_RATE
 from routesim.routes.scenario.model import Step
-from routesim.routes.scenario.nodes import STR_TAG, is_null, kind
+from routesim.routes.scenario.nodes import is_null, kind, line_of
 from routesim.routes.scenario.values import (
     At, Bool, ByKind, Choice, Duration, Field, ListOf, Name, NoArg, Nullable, Number, Record, Ref, Schema, Text,
     at_least_one, did_you_mean, opt, pairs, req,
@@ -147,12 +147,7 @@ class StepSchema(Schema):
     expected = "a step: a mapping with one key (`- connect: pods`) or a bare step name (`- engine.start`)"
 
     def convert(self, node: Node, at: At) -> Step:
-        entries = node.value
-        if node.__class__ is MappingNode and len(entries) == 1 and entries[0][0].tag == STR_TAG \
-                and entries[0][0].__class__ is ScalarNode:
-            name_node, arg = entries[0]  # the usual step: what pairs() gives it, without its checks
-            name = name_node.value
-        elif isinstance(node, ScalarNode) and kind(node) == "str":
+        if isinstance(node, ScalarNode) and kind(node) == "str":
             name, name_node, arg = node.value, node, None
         elif isinstance(node, MappingNode):
             entries = pairs(node, at)
@@ -164,9 +159,9 @@ class StepSchema(Schema):
         schema = STEPS.get(name)
         if schema is None:
             at.fail(f"unknown step {name!r}{did_you_mean(name, STEPS)}", name_node)
-        here = At(at.ctx, name, name_node.start_mark.line + 1)
+        here = At(at.ctx, name, line_of(name_node))
         value = schema.parse(None if is_null(arg) else arg, here)
-        return Step(name, value, node.start_mark.line + 1)
+        return Step(name, value, line_of(node))
 
     @staticmethod
     def _many(entries: list[tuple[str, Node, Node]]) -> str:

@@ -18,7 +18,7 @@ from routesim.routes.phone.vocabulary import UnknownName, Vocabulary
 from routesim.routes.scenario.model import Comparison, ScenarioError
 from routesim.routes.scenario.limits import MAX_DURATION_S, MAX_NUMBER_CHARS
 from routesim.routes.scenario.nodes import (
-    NULL_TAG, STR_TAG, YAML_TAG, bool_value, describe, float_value, int_value, is_null, kind, line_of, source_text,
+    STR_TAG, YAML_TAG, bool_value, describe, float_value, int_value, is_null, kind, line_of, source_text,
     yaml11_reading,
 )
 
@@ -85,10 +85,10 @@ class At:
         return at
 
     def key(self, name: str, node: Node | None = None) -> "At":
-        return self._child(name, False, node.start_mark.line + 1 if node is not None else self.line)
+        return self._child(name, False, line_of(node) if node is not None else self.line)
 
     def item(self, index: int, node: Node) -> "At":
-        return self._child(index, True, node.start_mark.line + 1)
+        return self._child(index, True, line_of(node))
 
     def fail(self, message: str, node: Node | None = None) -> NoReturn:
         line = line_of(node) if node is not None else self.line
@@ -134,7 +134,7 @@ class Schema:
     expected = "a value"
 
     def parse(self, node: Node | None, at: At) -> Any:
-        if node is None or node.tag == NULL_TAG and is_null(node):  # the tag first: most values are not null
+        if is_null(node):
             return self.missing(at, node)
         return self.convert(node, at)
 

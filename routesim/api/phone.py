@@ -423,18 +423,14 @@ class Phone:
     def _perform(self, kind: EntryKind, name: str, args: dict[str, Any], run: Callable[..., T],
                  run_args: tuple[Any, ...], data: Any = None) -> T:
         if not self._keeps_timeline:
-            result = run(*run_args)
-            if isinstance(self.clock, VirtualClock):
-                self.clock.run_due()
+            result = self._run(run, run_args)
             self._wake()
             return result
         outer = self._held is None
         if outer:
             self._held = []
         try:
-            result = run(*run_args)
-            if isinstance(self.clock, VirtualClock):
-                self.clock.run_due()  # zero-delay work the action scheduled belongs to it
+            result = self._run(run, run_args)
         except Exception as exc:
             if outer:
                 held, self._held = self._held, None
@@ -446,6 +442,12 @@ class Phone:
             held, self._held = self._held, None
             self._record(kind, name, args, data=data)
             self._release(held or [])
+        return result
+
+    def _run(self, run: Callable[..., T], run_args: tuple[Any, ...]) -> T:
+        result = run(*run_args)
+        if isinstance(self.clock, VirtualClock):
+            self.clock.run_due()  # zero-delay work the action scheduled belongs to it
         return result
 
     def _on_notification(self, note: Notification) -> None:
