@@ -40,22 +40,46 @@ ROUTESIM = [sys.executable, "-m", "routesim"]
 TINY = "name: one step\nsteps:\n  - session.setCategory: {category: playback}\n"
 
 
+# The children run as an installed user's do: without the caller's PYTHON* variables. PYTHONDONTWRITEBYTECODE
+# (set in some shells and CI images) would make every run compile routesim's modules from source again,
+# about 0.1 s of the library figure that no installed routesim pays (pip writes the .pyc files).
+CHILD_ENV = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+
+
+def _run(cmd: list[str]) -> None:
+    # check=True: a run that fails (a scenario that no longer passes) is not a figure
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                   env=CHILD_ENV, check=True)
+
+
 def child_cpu(cmd: list[str]) -> float:
     """CPU seconds (user + system) of one run of a command, as the kernel counts them."""
     before = os.times()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, check=False)
+    _run(cmd)
     after = os.times()
     return (after.children_user - before.children_user) + (after.children_system - before.children_system)
 
 
 def wall(cmd: list[str]) -> float:
     t = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, check=False)
+    _run(cmd)
     return time.perf_counter() - t
 
 
 def median(fn, repeat: int) -> float:
     return statistics.median(fn() for _ in range(repeat))
+
+
+def versions(*dists: str) -> str:
+    """The installed versions the figures depend on (scipy's sets the library's import cost)."""
+    from importlib.metadata import PackageNotFoundError, version
+    out = []
+    for d in dists:
+        try:
+            out.append(f"{d} {version(d)}")
+        except PackageNotFoundError:
+            out.append(f"{d} (not installed)")
+    return ", ".join(out)
 
 
 def decision_mix(n: int) -> list[PolicyState]:
@@ -99,6 +123,8 @@ def main() -> int:
         tiny.write_text(TINY)
         total = steps_per_file * len(files)
 
+        for warm in ([str(tiny), *files], []):  # untimed: the timed runs read the .pyc files these write
+            _run([*ROUTESIM, "run", "-q", *warm])
         startup = median(lambda: child_cpu([*ROUTESIM, "run", "-q", str(tiny)]), r)
         cli = median(lambda: child_cpu([*ROUTESIM, "run", "-q", *files]), r)
         cli_rate = total / max(1e-9, cli - startup)
@@ -152,7 +178,8 @@ def main() -> int:
 
     def verdict(ok: bool) -> str:
         return "meets" if ok else "BELOW"
-    print(f"bench_throughput: medians of {r}, one core, CPU time; python {sys.version.split()[0]}")
+    print(f"bench_throughput: medians of {r}, one core, CPU time; python {sys.version.split()[0]}, "
+          f"{versions('numpy', 'scipy', 'PyYAML')}")
     print(f"  CLI       {cli_rate:10,.0f} steps/s  ({total} steps in {cli:.2f} s, start-up {startup:.2f} s "
           f"subtracted)   aim 30,000: {verdict(cli_rate >= 30_000)}")
     print(f"  runner    {total / runner:10,.0f} steps/s  (in-process, the collector as a library user has it)   "

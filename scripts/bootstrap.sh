@@ -72,16 +72,16 @@ bootstrap_env() {
     "$py" -m venv "$VENV"
   fi
   stamp="$VENV/.routesim-installed"
-  want="$mode $(cat "$ROOT/pyproject.toml" | sha256sum | cut -c1-16)"
+  want="$mode $(cat "$ROOT/pyproject.toml" "$ROOT/scripts/constraints.txt" | sha256sum | cut -c1-16)"
   if [ "$mode" = wheel ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     say "installing routesim ($mode) and its dependencies"
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip </dev/null
     if [ "$mode" = dev ]; then
-      "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT[test,cluster]" </dev/null
+      "$VENV/bin/python" -m pip install -q --disable-pip-version-check -c "$ROOT/scripts/constraints.txt" -e "$ROOT[test,cluster]" </dev/null
     elif [ "$mode" = mutation ]; then
-      "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT[test,mutation]" </dev/null
+      "$VENV/bin/python" -m pip install -q --disable-pip-version-check -c "$ROOT/scripts/constraints.txt" -e "$ROOT[test,mutation]" </dev/null
     else
-      "$VENV/bin/python" -m pip install -q --disable-pip-version-check "$ROOT" </dev/null
+      "$VENV/bin/python" -m pip install -q --disable-pip-version-check -c "$ROOT/scripts/constraints.txt" "$ROOT" </dev/null
     fi
     echo "$want" > "$stamp"
   fi
