@@ -54,6 +54,7 @@ def main() -> int:
         count += n
         if count >= args.cases:
             break
+    del prepared  # the whole library's cases: forked workers would inherit them, and `routesim matrix` has none
     job = job_from_paths(files, platforms="all", max_cases=10_000_000)
     total = len(_Prepared(job).cases)
     counts = [int(w) for w in args.workers.split(",")] if args.workers else \

@@ -3,6 +3,7 @@ model cannot perform are not applicable, findings group the way a person reads t
 same bytes however the matrix is run."""
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -123,6 +124,26 @@ def test_the_report_is_the_same_bytes_on_one_worker_and_on_two():
     assert as_json(one, CATALOG) == as_json(two, CATALOG)
     assert as_text(one, CATALOG) == as_text(two, CATALOG)
     assert json.loads(as_json(one, CATALOG))["cases"] == len(one.cases) > 50
+
+
+@pytest.mark.parametrize("frozen_before", [False, True])
+def test_a_parallel_matrix_leaves_the_callers_collector_as_it_found_it(frozen_before):
+    # The parent's heap is frozen while forked workers run; afterwards a library caller's collector must see
+    # its objects again, and a process that had frozen its own (routesim as the program) keeps them frozen.
+    job = job_from_paths([QUIRK], models="earbuds", platforms="ios-17.0..ios-18.0")
+    assert gc.get_freeze_count() == 0, "something in this test process froze objects already"
+    try:
+        if frozen_before:
+            gc.freeze()
+        before = gc.get_freeze_count()
+        run_matrix(job, workers=2)
+        after = gc.get_freeze_count()
+    finally:
+        gc.unfreeze()
+    if frozen_before:
+        assert after >= before > 0
+    else:
+        assert after == 0
 
 
 def _cli(*args, cwd=None):

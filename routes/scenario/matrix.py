@@ -19,7 +19,7 @@ import itertools
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, NamedTuple, Sequence
 
 from routesim.profiles.platform import IOS_RANGE, Platform
 from routesim.routes.phone.behavior import DEFAULT_BEHAVIOR
@@ -231,8 +231,10 @@ class Outcome:
         return sum(len(s.failed_checks) for s in self.steps)
 
 
-@dataclass(frozen=True, slots=True)
-class Difference:
+class Difference(NamedTuple):
+    """A tuple, not a frozen dataclass: tens of thousands of them cross from the workers to the parent, and
+    a tuple pickles in C, where a frozen slots dataclass goes through a Python ``__setstate__`` each (about
+    8x slower to unpickle; the parent's unpickling was a sixth of a two-worker matrix's CPU time)."""
     line: int
     op: str
     field: str
