@@ -70,6 +70,17 @@ def median(fn, repeat: int) -> float:
     return statistics.median(fn() for _ in range(repeat))
 
 
+def reference_loop() -> float:
+    """CPU seconds of a fixed pure-Python loop: the machine's speed in this run. A shared VM's speed moves
+    (this project's 2-core machine by up to 1.7x between phases of tens of seconds), so two runs' figures
+    compare only beside their reference loops."""
+    t = time.process_time()
+    total = 0
+    for i in range(2_000_000):
+        total += i & 7
+    return time.process_time() - t
+
+
 def versions(*dists: str) -> str:
     """The installed versions the figures depend on (scipy's sets the library's import cost)."""
     from importlib.metadata import PackageNotFoundError, version
@@ -176,10 +187,14 @@ def main() -> int:
     decide.cache_clear()
     runner_program = median(run_all, r)
 
+    reference = median(reference_loop, r)
+
     def verdict(ok: bool) -> str:
         return "meets" if ok else "BELOW"
     print(f"bench_throughput: medians of {r}, one core, CPU time; python {sys.version.split()[0]}, "
           f"{versions('numpy', 'scipy', 'PyYAML')}")
+    print(f"  machine   {reference:10.3f} s  for a fixed pure-Python loop (the machine's speed in this run: "
+          f"compare runs beside it)")
     print(f"  CLI       {cli_rate:10,.0f} steps/s  ({total} steps in {cli:.2f} s, start-up {startup:.2f} s "
           f"subtracted)   aim 30,000: {verdict(cli_rate >= 30_000)}")
     print(f"  runner    {total / runner:10,.0f} steps/s  (in-process, the collector as a library user has it)   "
