@@ -38,7 +38,7 @@ class ScenarioResult:
 
     @property
     def passed(self) -> bool:
-        return self.invalid is None and all(s.ok for s in self.steps)
+        return self.invalid is None and not self.failures  # one pass over the checks, not a call per step
 
     @property
     def failures(self) -> list[tuple[StepResult, Check]]:
