@@ -110,7 +110,7 @@ MODE_ROWS = [
 @pytest.mark.parametrize("category, mode, platform, refused", MODE_ROWS,
                          ids=[f"{c}-{m}-{p}" for c, m, p, _ in MODE_ROWS])
 def test_mode_rule(category, mode, platform, refused):
-    err = _refusal(lambda: check_mode(category, mode, platform, SWITCH))
+    err = _refusal(lambda: check_mode(category, mode, platform))
     if refused is None:
         assert err is None, f"refused a valid mode: {err}"
         return

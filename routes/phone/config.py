@@ -137,7 +137,8 @@ def _implied_rules(config: Configuration) -> list[str]:
     return fired
 
 
-def check_mode(category: str, mode: str, platform: Platform, invalid_error: str) -> None:
+def check_mode(category: str, mode: str, platform: Platform) -> None:
+    """A mode that does not exist yet, or not with this category: badParam whatever invalidOptionError says."""
     allowed = _MODE_CATEGORIES.get(mode)
     since = _MODE_SINCE.get(mode)
     if since and not platform.at_least(*since):

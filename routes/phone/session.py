@@ -200,7 +200,7 @@ class Phone(AccessoryEvents, OtherApps):
     def set_category(self, category: str, mode: str = "default", options: tuple[str, ...] = ()) -> None:
         invalid = self.behavior["invalidOptionError"]
         try:
-            cfg.check_mode(category, mode, self.platform, invalid)
+            cfg.check_mode(category, mode, self.platform)
             cfg.check_options(category, mode, frozenset(options), self.platform, invalid)
         except SessionError:
             self._fire("config.invalid-error-code")
@@ -221,7 +221,7 @@ class Phone(AccessoryEvents, OtherApps):
         self._change(mutate, "categoryChange", force=category_changed, rule=rule)
 
     def set_mode(self, mode: str) -> None:
-        cfg.check_mode(self.config.category, mode, self.platform, self.behavior["invalidOptionError"])
+        cfg.check_mode(self.config.category, mode, self.platform)
         if self.behavior["setModeClearsOptions"]:
             explicit = frozenset()
             self._fire("config.setmode-clears-options")
