@@ -189,7 +189,26 @@ def summarise(targets: list[Path], repo_paths: list[str]) -> int:
         print(f"{repo_path:40} {total:7} {counts['killed']:7} {counts['timeout']:7} {counts['survived']:8} "
               f"{counts['no tests']:8}  {pct}")
     print("\nsurvivors: .venv/bin/mutmut results (inside .mutation/), and mutmut show NAME for the diff")
+    top_killers()
     return 1 if unchecked else 0
+
+
+def top_killers(shown: int = 3) -> None:
+    """The tests that killed the most mutants, and across how many functions. A test that fails in the
+    harness whatever the mutant counts every mutant it meets as killed: one asserting that nothing in its
+    process was frozen did so in mutmut's forked workers and "killed" 279 mutants of unrelated functions."""
+    path = WORK / "mutants" / "mutation-killers.txt"
+    if not path.exists():
+        return
+    kills: Counter[str] = Counter()
+    functions: dict[str, set[str]] = {}
+    for line in path.read_text().splitlines():
+        test, _, mutant = line.partition("\t")
+        kills[test] += 1
+        functions.setdefault(test, set()).add(mutant.rsplit("__mutmut_", 1)[0])
+    print("\nmost kills (a test that kills across many unrelated functions may fail whatever the mutant):")
+    for test, count in kills.most_common(shown):
+        print(f"  {count:6} in {len(functions[test]):4} functions  {test}")
 
 
 def main(argv: list[str]) -> int:

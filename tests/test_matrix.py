@@ -3,7 +3,6 @@ model cannot perform are not applicable, findings group the way a person reads t
 same bytes however the matrix is run."""
 from __future__ import annotations
 
-import gc
 import json
 import subprocess
 import sys
@@ -126,24 +125,30 @@ def test_the_report_is_the_same_bytes_on_one_worker_and_on_two():
     assert json.loads(as_json(one, CATALOG))["cases"] == len(one.cases) > 50
 
 
+_COLLECTOR_PROBE = """
+import gc, sys
+from routesim.routes.scenario.matrix_run import job_from_paths, run_matrix
+if sys.argv[2] == "frozen":
+    gc.freeze()
+before = gc.get_freeze_count()
+run_matrix(job_from_paths([sys.argv[1]], models="earbuds", platforms="ios-17.0..ios-18.0"), workers=2)
+print(before, gc.get_freeze_count())
+"""
+
+
 @pytest.mark.parametrize("frozen_before", [False, True])
 def test_a_parallel_matrix_leaves_the_callers_collector_as_it_found_it(frozen_before):
     # The parent's heap is frozen while forked workers run; afterwards a library caller's collector must see
     # its objects again, and a process that had frozen its own (routesim as the program) keeps them frozen.
-    job = job_from_paths([QUIRK], models="earbuds", platforms="ios-17.0..ios-18.0")
-    assert gc.get_freeze_count() == 0, "something in this test process froze objects already"
-    try:
-        if frozen_before:
-            gc.freeze()
-        before = gc.get_freeze_count()
-        run_matrix(job, workers=2)
-        after = gc.get_freeze_count()
-    finally:
-        gc.unfreeze()
+    # In a process of its own: whatever runs this test (a mutation run's forked worker) may have frozen some.
+    probe = subprocess.run([sys.executable, "-c", _COLLECTOR_PROBE, str(QUIRK), "frozen" if frozen_before else "-"],
+                           capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120)
+    assert probe.returncode == 0, probe.stderr
+    before, after = map(int, probe.stdout.split())
     if frozen_before:
         assert after >= before > 0
     else:
-        assert after == 0
+        assert before == after == 0
 
 
 def _cli(*args, cwd=None):
