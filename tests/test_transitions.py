@@ -55,6 +55,7 @@ READERS: dict[str, Callable[[Rig], Any]] = {
     "picked": lambda r: r.phone.picked,
     "stepRules": lambda r: r.phone.fired,  # what explain shows for the last step  # the route picker's standing choice
     "rigLink": lambda r: r.phone.accessories["p"].rig_link,  # the link the rig carries, as rig.py compares it
+    "rigLinks": lambda r: {k: a.rig_link for k, a in r.phone.accessories.items()},
     "noteRules": lambda r: [n.rule for n in r.taken],  # the rule explain shows for each notification
     "interruptionReasons": lambda r: [n.fields.get("reason") for n in r.taken if n.name == "interruption"],
     "ioRunning": lambda r: bool(r.phone.io_running()),  # what a later deactivation finds busy
@@ -262,6 +263,13 @@ ROWS = [
                    r.call("set_category", "playAndRecord", "voiceChat", ())),
         [(RC, "categoryChange"), AIC], ((HFP,), (HFP,)),
         after={"rigLink": None, "commands": [("p", "hfp", "lc3-a127")]}),
+    # ...and for a second headset the rig pinned while the phone wanted the first: once the first leaves, the
+    # phone wants the second's A2DP for playback, so that leads and the rig's pin on it is dropped
+    Row("phone-wants-the-second-headset-the-rig-pinned",
+        dict(category="playback", devices=(("h", "generic-headset"), ("p", "airpods-pro-2"))),
+        lambda r: (r.call("rig_link_changed", "h", "hfp"), r.notes(), r.disconnect("p")),
+        [(RC, "oldDeviceUnavailable")], ((), (A2DP,)),
+        after={"rigLinks": {"h": None, "p": None}, "outputOwners": ("h",)}),
     Row("phone-stops-wanting-the-headset-the-rig-carries",
         dict(category="playback", devices=(("p", "airpods-pro-2"),)),
         lambda r: (r.call("rig_link_changed", "p", "a2dp"), r.notes(), r.call("set_category", "record", "default", ())),

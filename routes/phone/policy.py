@@ -304,7 +304,7 @@ def _output_fallback(dev: Device, link: str, config: Configuration, trace: _Trac
     for q in _active_quirks(dev, config, "output-fallback"):
         trace.quirks.append(q)
         trace.rules["route.quirk"] = None
-        return SPEAKER if q.params.get("output", "builtInSpeaker") == "builtInSpeaker" else RECEIVER
+        return SPEAKER if q.params["output"] == "builtInSpeaker" else RECEIVER  # required (profiles.quirks)
     return None
 
 
