@@ -234,7 +234,7 @@ class Outcome:
 class Difference(NamedTuple):
     """A tuple, not a frozen dataclass: tens of thousands of them cross from the workers to the parent, and
     a tuple pickles in C, where a frozen slots dataclass goes through a Python ``__setstate__`` each (about
-    8x slower to unpickle; the parent's unpickling was a sixth of a two-worker matrix's CPU time)."""
+    8x slower to unpickle; pickling them both ways was about a sixth of a two-worker matrix's CPU time)."""
     line: int
     op: str
     field: str
