@@ -182,7 +182,8 @@ async def test_connect_and_disconnect_commands_and_bluez_errors(fake, make_backe
 
 
 def _stub_pactl(tmp_path):
-    """A stand-in ``pactl`` (an executable script) that knows one card and logs what it is asked."""
+    """A stand-in ``pactl`` (an executable script) that knows one card and logs what it is asked. Its
+    ``subscribe`` waits until it is stopped, as the real one does while the audio server runs."""
     calls = tmp_path / "pactl.log"
     script = tmp_path / "pactl"
     card = {"index": 57, "name": "bluez_card.AA_BB_CC_DD_EE_01", "driver": "module-bluez5-device.c",
@@ -194,6 +195,7 @@ def _stub_pactl(tmp_path):
         "#!/bin/sh\n"
         f'echo "$@" >> {calls}\n'
         f"if [ \"$1 $2 $3\" = '--format=json list cards' ]; then echo '{json.dumps([card])}'; fi\n"
+        'if [ "$1" = subscribe ]; then exec sleep 3600; fi\n'
     )
     script.chmod(0o755)
     return script, calls
