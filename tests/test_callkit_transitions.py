@@ -570,11 +570,11 @@ ROWS = [
     # and with no cellular call ringing or active the Phone app no longer holds call priority
     Row("start-during-cellular-call-holds-it", "gsm-active", lambda c: c.ck("start_call", "v"), [(ACT,)],
         {"v": "active", "g": "held"}, after={"callHolder": None}, fires=("callkit.swap-holds-cellular",)),
-    # A CallKit step names a CallKit call: the Phone app's call is not the app's to answer, hold or end
     # [DOC Doc-CXSetGroupCallAction]: a group is of CallKit calls; `expect: callGroups` (an addition) lists the
     # CallKit calls, not the Phone app's
     Row("call-groups-list-callkit-calls-only", "gsm-active", lambda c: c.ck("start_call", "v"), [(ACT,)],
         {"v": "active", "g": "held"}, after={"groups": {"v": ["v"]}}, fires=("callkit.swap-holds-cellular",)),
+    # A CallKit step names a CallKit call: the Phone app's call is not the app's to answer, hold or end
     Row("answer-names-a-cellular-call", "gsm-active", lambda c: c.ck("answer", "g"), [], {"g": "active"},
         error="StepError", message="no callkit call 'g'"),
     Row("hold-names-a-cellular-call", "gsm-active", lambda c: c.ck("hold", "g"), [], {"g": "active"},

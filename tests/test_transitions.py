@@ -263,17 +263,18 @@ ROWS = [
                    r.call("set_category", "playAndRecord", "voiceChat", ())),
         [(RC, "categoryChange"), AIC], ((HFP,), (HFP,)),
         after={"rigLink": None, "commands": [("p", "hfp", "lc3-a127")]}),
-    # ...and for a second headset the rig pinned while the phone wanted the first: once the first leaves, the
-    # phone wants the second's A2DP for playback, so that leads and the rig's pin on it is dropped
+    Row("phone-stops-wanting-the-headset-the-rig-carries",
+        dict(category="playback", devices=(("p", "airpods-pro-2"),)),
+        lambda r: (r.call("rig_link_changed", "p", "a2dp"), r.notes(), r.call("set_category", "record", "default", ())),
+        [(RC, "categoryChange"), AIC], ((MIC,), ()), after={"rigLink": None, "commands": [("p", "none", None)]}),
+    # route.rig-link [INF, live-rigs] again, with two headsets: the rig pinned the older one while the phone
+    # wanted the newer; once the newer leaves, the phone wants the older one's A2DP for playback, so the
+    # phone's choice leads there and the rig's pin on it is dropped
     Row("phone-wants-the-second-headset-the-rig-pinned",
         dict(category="playback", devices=(("h", "generic-headset"), ("p", "airpods-pro-2"))),
         lambda r: (r.call("rig_link_changed", "h", "hfp"), r.notes(), r.disconnect("p")),
         [(RC, "oldDeviceUnavailable")], ((), (A2DP,)),
         after={"rigLinks": {"h": None, "p": None}, "outputOwners": ("h",)}),
-    Row("phone-stops-wanting-the-headset-the-rig-carries",
-        dict(category="playback", devices=(("p", "airpods-pro-2"),)),
-        lambda r: (r.call("rig_link_changed", "p", "a2dp"), r.notes(), r.call("set_category", "record", "default", ())),
-        [(RC, "categoryChange"), AIC], ((MIC,), ()), after={"rigLink": None, "commands": [("p", "none", None)]}),
     # a rig that carries no audio link for the device (its card profile off) takes it out of the route
     Row("rig-carries-no-link", dict(category="playback", devices=(("p", "airpods-pro-2"),)),
         lambda r: r.call("rig_link_changed", "p", "off"),

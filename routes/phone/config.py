@@ -138,7 +138,8 @@ def _implied_rules(config: Configuration) -> list[str]:
 
 
 def check_mode(category: str, mode: str, platform: Platform) -> None:
-    """A mode that does not exist yet, or not with this category: badParam whatever invalidOptionError says."""
+    """A mode that does not exist yet, or not with this category: badParam whatever invalidOptionError says
+    (config.mode-validity: [DOC] H-Types, valid categories per mode)."""
     allowed = _MODE_CATEGORIES.get(mode)
     since = _MODE_SINCE.get(mode)
     if since and not platform.at_least(*since):
